@@ -1,0 +1,109 @@
+"""Typed configs (dataclasses) for the model and the trainer, with JSON file and CLI overrides.
+
+A checkpoint stores its ``ModelConfig`` as JSON beside the weights, so a model is rebuilt from the
+checkpoint alone. ``TrainConfig`` holds everything the trainer needs that does not change the
+network's shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from dancegen.errors import DancegenError
+
+T = TypeVar("T")
+
+
+@dataclass
+class ModelConfig:
+    """Shape and diffusion settings of the EDGE-style denoiser (everything needed to rebuild it)."""
+
+    skeleton: str = "dwm23"
+    fps: int = 30
+    window: int = 150  # frames per training/sampling window (5 s at 30 fps)
+    audio_dim: int = 35
+    frames_per_token: int = 3  # motion frames folded into one transformer token
+    d_model: int = 256
+    num_heads: int = 4
+    music_layers: int = 2
+    decoder_layers: int = 6
+    ff_mult: int = 4
+    dropout: float = 0.1
+    diffusion_steps: int = 1000  # training noise levels
+    schedule: str = "cosine"
+    cond_drop_prob: float = 0.25  # classifier-free guidance: share of examples trained without music
+    sample_steps: int = 20  # DDIM steps at generation time
+    guidance: float = 2.0  # classifier-free guidance weight (1 = plain conditional)
+
+
+@dataclass
+class LossWeights:
+    """Weights of the training loss terms (all on normalised features unless stated)."""
+
+    recon: float = 1.0  # x0 reconstruction of the normalised features
+    velocity: float = 1.0  # frame-to-frame difference of the decoded joints, metres
+    joints: float = 1.0  # decoded joint positions, metres
+    foot: float = 1.0  # foot velocity where the model predicts contact (anti foot-skate), m/frame
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings; independent of the network's shape."""
+
+    batch_size: int = 32
+    lr: float = 2e-4
+    weight_decay: float = 0.01
+    warmup_steps: int = 500
+    max_steps: int = 20000
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    stride_s: float = 0.5  # window stride in seconds when cutting training windows
+    val_every: int = 500
+    checkpoint_every: int = 500
+    log_every: int = 50
+    seed: int = 0
+    mixed_precision: str = "no"  # "no", "fp16", "bf16" (Accelerate)
+    grad_accum: int = 1
+    loss: LossWeights = field(default_factory=LossWeights)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A config (nested dataclasses) as a plain JSON-able dict."""
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build ``cls`` from a dict, rejecting unknown keys (a typo must not pass silently)."""
+    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - set(names)
+    if unknown:
+        raise DancegenError(f"unknown {cls.__name__} keys: {', '.join(sorted(unknown))}.")
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        sub = names[key].default_factory if names[key].default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
+        if sub is not None and dataclasses.is_dataclass(sub) and isinstance(value, dict):
+            kwargs[key] = from_dict(sub, value)  # type: ignore[arg-type]
+        else:
+            kwargs[key] = value
+    return cls(**kwargs)  # type: ignore[call-arg]
+
+
+def load_config_file(path: str | Path) -> tuple[ModelConfig, TrainConfig]:
+    """Read a JSON file ``{"model": {...}, "train": {...}}``; missing keys keep their defaults."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DancegenError(f"{path}: no such config file.") from None
+    except (OSError, ValueError) as err:
+        raise DancegenError(f"{path}: not a valid JSON config ({err}).") from None
+    if not isinstance(data, dict) or set(data) - {"model", "train"}:
+        raise DancegenError(f"{path}: a config holds only the sections 'model' and 'train'.")
+    try:
+        return from_dict(ModelConfig, data.get("model", {})), from_dict(TrainConfig, data.get("train", {}))
+    except DancegenError as err:
+        raise DancegenError(f"{path}: {err}") from None

@@ -1,0 +1,129 @@
+"""Song -> Motion: long-form sampling with overlapping windows kept consistent, then stitched.
+
+A song of T frames is covered by windows of W frames (the model's window) every H = W/2 frames.
+All windows of a chunk are denoised together; after every DDIM step the first W-H frames of each
+window are overwritten by the last W-H frames of the window before (EDGE's long-form trick), so
+overlaps agree exactly and the stitched features have no seam. Chunks of ``chunk_windows`` windows
+bound memory for long songs: the first window of a chunk is inpainted with the end of the previous
+chunk. The stitched features are decoded once, so the root trajectory is continuous.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dancegen.checkpoint import Checkpoint, load_checkpoint
+from dancegen.motion.motion import Motion
+from dancegen.motion.representation import decode
+
+
+@dataclass
+class GenerationSettings:
+    """Sampling knobs; ``None`` takes the checkpoint's defaults."""
+
+    seed: int = 0
+    steps: int | None = None
+    guidance: float | None = None
+    chunk_windows: int = 32
+
+
+def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
+    """Start frames of the windows covering ``num_frames`` frames (the last one may run past the end)."""
+    n = 1 if num_frames <= window else math.ceil((num_frames - window) / hop) + 1
+    return [i * hop for i in range(n)]
+
+
+def generate_features(
+    ckpt: Checkpoint,
+    music: np.ndarray,
+    settings: GenerationSettings | None = None,
+    model=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Normalised-space sampling for music features (T, 35) -> denormalised motion features (T, D)."""
+    import torch
+
+    settings = settings or GenerationSettings()
+    cfg = ckpt.config
+    model = model if model is not None else ckpt.build_model()
+    from dancegen.models.sampling import Diffusion
+
+    diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
+    steps = settings.steps or cfg.sample_steps
+    guidance = cfg.guidance if settings.guidance is None else settings.guidance
+    w = cfg.window
+    hop = w // 2
+    ov = w - hop
+    total = music.shape[0]
+    starts = window_starts(total, w, hop)
+    padded_len = starts[-1] + w
+    pad = padded_len - total
+    music_p = np.concatenate([music, np.repeat(music[-1:], pad, axis=0)]) if pad > 0 else music
+    windows = np.stack([music_p[s : s + w] for s in starts]).astype(np.float32)
+    gen = torch.Generator().manual_seed(int(settings.seed))
+
+    def tie(x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] < 2:
+            return x
+        out = x.clone()
+        out[1:, :ov] = x[:-1, hop:]
+        return out
+
+    pieces: list[np.ndarray] = []
+    prev_last: torch.Tensor | None = None
+    done = 0
+    with torch.inference_mode():
+        for a in range(0, len(windows), settings.chunk_windows):
+            chunk = torch.from_numpy(windows[a : a + settings.chunk_windows])
+            known = mask = None
+            if prev_last is not None:
+                known = torch.zeros((chunk.shape[0], w, model.motion_dim))
+                known[0, :ov] = prev_last[hop:]
+                mask = torch.zeros_like(known, dtype=torch.bool)
+                mask[0, :ov] = True
+            x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie)
+            for i in range(x.shape[0]):
+                pieces.append((x[i] if (a == 0 and i == 0) else x[i, ov:]).numpy())
+            prev_last = x[-1]
+            done += chunk.shape[0]
+            if progress is not None:
+                progress(done, len(windows))
+    feats = np.concatenate(pieces)[:total]
+    return ckpt.normalizer.denormalize(feats)
+
+
+def generate_motion(
+    ckpt: Checkpoint,
+    music: np.ndarray,
+    settings: GenerationSettings | None = None,
+    model=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Motion:
+    """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton."""
+    from dancegen.motion.skeleton import get_skeleton
+
+    cfg = ckpt.config
+    feats = generate_features(ckpt, music, settings, model, progress)
+    joints = decode(feats, get_skeleton(cfg.skeleton).num_joints, cfg.fps)
+    return Motion(joints, cfg.fps, cfg.skeleton)
+
+
+def dance_to_song(
+    audio_path: str | Path,
+    checkpoint: str | Path | None = None,
+    settings: GenerationSettings | None = None,
+    max_duration: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """Load a checkpoint and a song, and generate its dance: returns (Motion, AudioFeatures)."""
+    from dancegen.audio import extract_features
+
+    ckpt = load_checkpoint(checkpoint)
+    feats = extract_features(audio_path, fps=ckpt.config.fps, max_duration=max_duration)
+    motion = generate_motion(ckpt, feats.features, settings, progress=progress)
+    return motion, feats

@@ -1,0 +1,1 @@
+"""Model families: the EDGE-style diffusion denoiser (network) and its sampler (process)."""

@@ -1,0 +1,135 @@
+"""The EDGE-style denoising network: music encoder + transformer decoder, predicting clean motion.
+
+Shapes: motion features ``x`` (B, T, D) normalised, music features ``music`` (B, T, A) at the same
+frame rate, diffusion step ``t`` (B,) int. ``frames_per_token`` consecutive frames are folded into
+one token (T must be a multiple of it), which shortens attention and makes sampling cheap on a CPU.
+
+Per decoder block (pre-norm): self-attention over motion tokens, cross-attention to the music
+tokens, feed-forward; the diffusion step enters every block by FiLM (scale and shift of the
+normalised activations). For classifier-free guidance the music is swapped for a learned null
+sequence with probability ``cond_drop_prob`` during training.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from dancegen.config import ModelConfig
+from dancegen.motion.representation import feature_dim
+from dancegen.motion.skeleton import get_skeleton
+
+
+def sinusoidal(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding (..., dim) of float positions (...,)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=positions.device) / half)
+    args = positions.float()[..., None] * freqs
+    return torch.cat([args.sin(), args.cos()], dim=-1)
+
+
+class FiLM(nn.Module):
+    """Scale and shift of normalised activations, predicted from the diffusion-step embedding."""
+
+    def __init__(self, d_model: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(d_model, 2 * d_model)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor, t_emb: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.proj(t_emb)[:, None, :].chunk(2, dim=-1)
+        return x * (1 + scale) + shift
+
+
+class DecoderBlock(nn.Module):
+    """Self-attention (FiLM), cross-attention to music, feed-forward (FiLM); all pre-norm."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        d = cfg.d_model
+        self.norm1, self.film1 = nn.LayerNorm(d), FiLM(d)
+        self.self_attn = nn.MultiheadAttention(d, cfg.num_heads, dropout=cfg.dropout, batch_first=True)
+        self.norm2 = nn.LayerNorm(d)
+        self.cross_attn = nn.MultiheadAttention(d, cfg.num_heads, dropout=cfg.dropout, batch_first=True)
+        self.norm3, self.film3 = nn.LayerNorm(d), FiLM(d)
+        self.ff = nn.Sequential(
+            nn.Linear(d, cfg.ff_mult * d), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ff_mult * d, d)
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, music: torch.Tensor, t_emb: torch.Tensor) -> torch.Tensor:
+        h = self.film1(self.norm1(x), t_emb)
+        x = x + self.drop(self.self_attn(h, h, h, need_weights=False)[0])
+        h = self.norm2(x)
+        x = x + self.drop(self.cross_attn(h, music, music, need_weights=False)[0])
+        h = self.film3(self.norm3(x), t_emb)
+        return x + self.drop(self.ff(h))
+
+
+class DanceDenoiser(nn.Module):
+    """Predicts clean normalised motion features x0 (B, T, D) from noisy ones and the music."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        k, d = cfg.frames_per_token, cfg.d_model
+        if cfg.window % k:
+            raise ValueError(f"window {cfg.window} is not a multiple of frames_per_token {k}")
+        self.motion_dim = feature_dim(get_skeleton(cfg.skeleton).num_joints)
+        self.tokens = cfg.window // k
+        self.motion_in = nn.Linear(k * self.motion_dim, d)
+        self.music_in = nn.Linear(k * cfg.audio_dim, d)
+        self.pos = nn.Parameter(torch.zeros(1, self.tokens, d))
+        nn.init.normal_(self.pos, std=0.02)
+        self.null_music = nn.Parameter(torch.zeros(1, self.tokens, d))
+        nn.init.normal_(self.null_music, std=0.02)
+        enc_layer = nn.TransformerEncoderLayer(
+            d, cfg.num_heads, cfg.ff_mult * d, cfg.dropout, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.music_encoder = nn.TransformerEncoder(enc_layer, cfg.music_layers, enable_nested_tensor=False)
+        self.time_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.blocks = nn.ModuleList(DecoderBlock(cfg) for _ in range(cfg.decoder_layers))
+        self.norm_out = nn.LayerNorm(d)
+        self.motion_out = nn.Linear(d, k * self.motion_dim)
+        nn.init.zeros_(self.motion_out.weight)
+        nn.init.zeros_(self.motion_out.bias)
+
+    def _fold(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape
+        k = self.cfg.frames_per_token
+        return x.reshape(b, t // k, k * c)
+
+    def encode_music(self, music: torch.Tensor) -> torch.Tensor:
+        """Music features (B, T, A) -> music tokens (B, T/k, d); computed once per sampling run."""
+        return self.music_encoder(self.music_in(self._fold(music)) + self.pos)
+
+    def null_context(self, batch: int) -> torch.Tensor:
+        """The learned 'no music' context (B, T/k, d) used for classifier-free guidance."""
+        return self.null_music.expand(batch, -1, -1)
+
+    def denoise(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """x_t (B, T, D), step t (B,), music context (B, T/k, d) -> predicted x0 (B, T, D)."""
+        b, n, _ = x.shape
+        t_emb = self.time_mlp(sinusoidal(t, self.cfg.d_model))
+        h = self.motion_in(self._fold(x)) + self.pos
+        for block in self.blocks:
+            h = block(h, context, t_emb)
+        out = self.motion_out(self.norm_out(h))
+        return out.reshape(b, n, self.motion_dim)
+
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, music: torch.Tensor, drop_music: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Training forward: ``drop_music`` (B,) bool replaces the music of those rows by the null."""
+        context = self.encode_music(music)
+        if drop_music is not None:
+            context = torch.where(drop_music[:, None, None], self.null_context(x.shape[0]), context)
+        return self.denoise(x, t, context)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,310 @@
+"""Perspective cameras that keep a dancer in frame for a whole motion.
+
+World coordinates are metres, y-up; the dancer's front is +z, so the cameras stand on the +z side and
+look towards -z (the dancer's left, +x, appears on the right of the image). Image coordinates are
+pixels, continuous: ``(0, 0)`` is the top-left corner of the image, ``(size, size)`` the bottom-right,
+``u`` to the right and ``v`` down.
+
+``framing_camera`` builds a :class:`CameraPath` (one camera per motion frame, all with the same
+orientation and focal length):
+
+* ``"follow"``: the camera looks at a heavily smoothed root trajectory from a fixed distance, slightly
+  from above. The distance is chosen once from the whole motion (the body plus margins fills about
+  75% of the frame height, and every joint of every frame stays inside the frame), so nothing zooms.
+* ``"fixed"``: one camera for all frames that sees every joint of every frame and the floor the
+  dancer uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from dancegen.motion.skeleton import COMMON_JOINTS
+
+CAMERA_MODES: tuple[str, ...] = ("follow", "fixed")
+
+_PELVIS = COMMON_JOINTS.index("pelvis")
+_NEAR = 0.05  # metres: points closer to the camera plane than this are not projected
+
+
+def _look_rotation(pitch_deg: float) -> np.ndarray:
+    """World-to-camera rotation (3, 3) whose rows are the camera's right, down and forward axes.
+
+    The camera looks towards -z, tilted down by ``pitch_deg`` degrees; right is +x.
+    """
+    th = np.deg2rad(pitch_deg)
+    s, c = np.sin(th), np.cos(th)
+    right = np.array([1.0, 0.0, 0.0])
+    forward = np.array([0.0, -s, -c])
+    down = np.cross(forward, right)
+    return np.stack([right, down, forward])
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera for a square image.
+
+    ``position`` (3,) metres; ``rotation`` (3, 3) world-to-camera, rows = right, down, forward;
+    ``focal`` in pixels; ``size`` the image side in pixels (principal point at the image centre).
+    """
+
+    position: np.ndarray
+    rotation: np.ndarray
+    focal: float
+    size: int
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Project world points (..., 3) m to pixels (..., 2) and depths (..., ) m along the view axis.
+
+        Points closer than 5 cm to the camera plane (or behind it) get NaN pixel coordinates.
+        """
+        cam = (np.asarray(points, np.float64) - self.position) @ self.rotation.T
+        return _perspective(cam, self.focal, self.size)
+
+    def unproject_to_floor(self, uv: np.ndarray, floor_y: float) -> np.ndarray:
+        """World points (..., 3) where the rays through pixels ``uv`` (..., 2) meet the plane y = floor_y.
+
+        NaN where a ray does not hit the floor in front of the camera (at or above the horizon).
+        """
+        uv = np.asarray(uv, np.float64)
+        c = self.size / 2.0
+        d_cam = np.stack([(uv[..., 0] - c) / self.focal, (uv[..., 1] - c) / self.focal, np.ones(uv.shape[:-1])], -1)
+        d_world = d_cam @ self.rotation  # R^T d for row vectors
+        dy = d_world[..., 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = (floor_y - self.position[1]) / dy
+        lam = np.where((dy < -1e-9) & (lam > 0), lam, np.nan)
+        return self.position + lam[..., None] * d_world
+
+
+def _perspective(cam: np.ndarray, focal: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+    depth = cam[..., 2]
+    ok = depth > _NEAR
+    safe = np.where(ok, depth, 1.0)
+    uv = focal * cam[..., :2] / safe[..., None] + size / 2.0
+    uv = np.where(ok[..., None], uv, np.nan)
+    return uv, depth
+
+
+@dataclass(frozen=True)
+class CameraPath:
+    """One camera per motion frame, all sharing ``rotation``, ``focal`` and ``size``.
+
+    ``positions`` (T, 3) m camera centres; ``targets`` (T, 3) m the look-at points; ``floor_y`` the
+    floor height (m) the renderer draws; ``mode`` ``"follow"`` or ``"fixed"``.
+    """
+
+    positions: np.ndarray
+    targets: np.ndarray
+    rotation: np.ndarray
+    focal: float
+    size: int
+    floor_y: float
+    mode: str
+
+    def __len__(self) -> int:
+        return int(self.positions.shape[0])
+
+    def __getitem__(self, t: int) -> Camera:
+        return Camera(self.positions[t], self.rotation, self.focal, self.size)
+
+    @property
+    def pitch_deg(self) -> float:
+        """Downward tilt of the view axis in degrees."""
+        return float(np.rad2deg(np.arcsin(-self.rotation[2, 1])))
+
+    def scaled(self, factor: float) -> CameraPath:
+        """The same cameras for an image ``factor`` times larger (e.g. 2 for 2x supersampling)."""
+        return CameraPath(
+            self.positions, self.targets, self.rotation, self.focal * factor,
+            int(round(self.size * factor)), self.floor_y, self.mode,
+        )  # fmt: skip
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Project per-frame world points (T, N, 3) m: pixels (T, N, 2) and depths (T, N) m.
+
+        Vectorised over frames. Points closer than 5 cm to the camera plane get NaN pixels.
+        """
+        points = np.asarray(points, np.float64)
+        if points.ndim != 3 or points.shape[0] != len(self) or points.shape[2] != 3:
+            raise ValueError(f"points must be ({len(self)}, N, 3), got {points.shape}")
+        cam = (points - self.positions[:, None, :]) @ self.rotation.T
+        return _perspective(cam, self.focal, self.size)
+
+    def floor_grid(
+        self, spacing: float = 0.5, radius: float = 6.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The floor grid (lines every ``spacing`` m within ``radius`` m of each frame's target).
+
+        Returns ``segments`` (T, K, 2, 2) pixel end points, ``depths`` (T, K, 2) m and ``valid``
+        (T, K) bool (False for lines wholly behind the near clip, below the image bottom). Lines
+        towards the camera are clipped just below the bottom edge of the image.
+        """
+        T = len(self)
+        n = int(np.ceil(radius / spacing))
+        j = np.arange(-n, n + 1)
+        tx, tz = self.targets[:, 0], self.targets[:, 2]
+        xs = (np.round(tx / spacing)[:, None] + j) * spacing  # (T, K1) lines of constant x
+        zs = (np.round(tz / spacing)[:, None] + j) * spacing  # (T, K2) lines of constant z
+        z_clip = self._floor_z_clip()  # (T,)
+        z_far = tz - radius
+        z_near = np.minimum(tz + radius, z_clip)
+        y = self.floor_y
+        k1, k2 = xs.shape[1], zs.shape[1]
+        ends = np.empty((T, k1 + k2, 2, 3))
+        ends[:, :k1, :, 0] = xs[:, :, None]
+        ends[:, :k1, 0, 2] = z_far[:, None]
+        ends[:, :k1, 1, 2] = z_near[:, None]
+        ends[:, k1:, 0, 0] = (tx - radius)[:, None]
+        ends[:, k1:, 1, 0] = (tx + radius)[:, None]
+        ends[:, k1:, :, 2] = zs[:, :, None]
+        ends[..., 1] = y
+        valid = np.ones((T, k1 + k2), bool)
+        valid[:, :k1] = (z_near > z_far)[:, None]
+        valid[:, k1:] = (zs <= z_clip[:, None]) & (zs >= z_far[:, None])
+        uv, depth = self.project(ends.reshape(T, -1, 3))
+        uv = uv.reshape(T, k1 + k2, 2, 2)
+        depth = depth.reshape(T, k1 + k2, 2)
+        valid &= np.isfinite(uv).all(axis=(2, 3))
+        return uv, depth, valid
+
+    def _floor_z_clip(self) -> np.ndarray:
+        """Per frame, the z (m) of the floor just beyond the image's bottom edge (towards the camera)."""
+        c = self.size / 2.0
+        d_cam = np.array([0.0, (self.size * 1.15 - c) / self.focal, 1.0])
+        d = d_cam @ self.rotation
+        py, pz = self.positions[:, 1], self.positions[:, 2]
+        # The nearest floor point kept in front of the camera: depth >= 2 * _NEAR.
+        fwd = self.rotation[2]
+        z_depth = pz + (2 * _NEAR - fwd[1] * (self.floor_y - py)) / fwd[2] if abs(fwd[2]) > 1e-9 else pz
+        if d[1] < -1e-9:
+            lam = (self.floor_y - py) / d[1]
+            z_bottom = np.where(lam > 0, pz + lam * d[2], z_depth)
+            return np.minimum(z_bottom, z_depth)
+        return np.asarray(z_depth, np.float64) * np.ones_like(pz)
+
+
+def _fill_nan_frames(x: np.ndarray) -> np.ndarray:
+    """Fill frames of a (T, D) series whose values are not finite by linear interpolation."""
+    ok = np.isfinite(x).all(axis=1)
+    if ok.all():
+        return x
+    if not ok.any():
+        return np.zeros_like(x)
+    t = np.arange(x.shape[0])
+    return np.stack([np.interp(t, t[ok], x[ok, d]) for d in range(x.shape[1])], axis=1)
+
+
+def estimate_floor(joints: np.ndarray) -> float:
+    """The floor height (m) under a motion (T, N, 3): a low percentile of the per-frame lowest joint.
+
+    Robust to a few glitched frames; 2 cm below the lowest joint centres (which sit inside the feet).
+    """
+    y = joints[..., 1]
+    with np.errstate(all="ignore"):
+        lowest = np.nanmin(np.where(np.isfinite(y), y, np.nan), axis=1) if y.size else np.array([])
+    lowest = lowest[np.isfinite(lowest)]
+    if lowest.size == 0:
+        return 0.0
+    return float(np.percentile(lowest, 5) - 0.02)
+
+
+def framing_camera(
+    joints_common: np.ndarray,
+    size: int,
+    mode: str = "follow",
+    *,
+    fps: float = 30.0,
+    pitch_deg: float | None = None,
+    vfov_deg: float = 35.0,
+    fill: float = 0.75,
+    margin: float = 0.06,
+    smooth_s: float = 1.0,
+) -> CameraPath:
+    """A camera path that keeps every joint of ``joints_common`` (T, N, 3) m, y-up, inside the frame.
+
+    ``size`` is the square image side in pixels; ``mode`` ``"follow"`` (looks at the root trajectory
+    low-passed with a Gaussian of ``smooth_s`` s at ``fps`` frames/s, from a fixed distance) or
+    ``"fixed"`` (one camera for the whole motion). ``pitch_deg`` tilts the view down (default 12 for
+    follow, 20 for fixed, which looks down on the floor area from farther away), ``vfov_deg`` is
+    the vertical field of view, ``fill`` the fraction of the frame height the body's overall vertical
+    extent (floor to highest joint) should take, ``margin`` the fraction of the frame kept free on
+    every side. The distance is the same for all frames (no zoom): the larger of the one giving
+    ``fill`` and the smallest one that fits every joint of every frame inside the margins.
+    The root is the common 'pelvis' (index 0) when N == 18, else the mean of the joints.
+    """
+    if mode not in CAMERA_MODES:
+        raise ValueError(f"camera mode must be one of {', '.join(CAMERA_MODES)}, got {mode!r}")
+    if size < 8:
+        raise ValueError(f"image size must be at least 8 pixels, got {size}")
+    joints = np.asarray(joints_common, np.float64)
+    if joints.ndim != 3 or joints.shape[2] != 3:
+        raise ValueError(f"joints must be (T, N, 3), got {joints.shape}")
+    T = joints.shape[0]
+    if pitch_deg is None:
+        pitch_deg = 12.0 if mode == "follow" else 20.0
+    rotation = _look_rotation(pitch_deg)
+    focal = (size / 2.0) / np.tan(np.deg2rad(vfov_deg) / 2.0)
+    if T == 0:
+        empty = np.zeros((0, 3))
+        return CameraPath(empty, empty, rotation, float(focal), int(size), 0.0, mode)
+
+    joints = np.where(np.isfinite(joints), joints, np.nan)
+    if joints.shape[1] == len(COMMON_JOINTS):
+        root = joints[:, _PELVIS, :]
+    else:
+        with np.errstate(all="ignore"):
+            root = np.nanmean(joints, axis=1)
+    root = _fill_nan_frames(root)
+    floor_y = estimate_floor(joints)
+    finite = np.isfinite(joints).all(axis=2)
+    if finite.any():
+        top = float(np.max(joints[..., 1][finite]))
+        x_all, z_all = joints[..., 0][finite], joints[..., 2][finite]
+    else:
+        top, x_all, z_all = floor_y + 1.7, root[:, 0], root[:, 2]
+    top = max(top, floor_y + 0.5)  # a minimum vertical extent for degenerate motions
+    y_mid = 0.5 * (floor_y + top)
+
+    if mode == "follow":
+        sigma = max(smooth_s * fps, 1e-6)
+        tx = gaussian_filter1d(root[:, 0], sigma, mode="nearest") if T > 1 else root[:, 0]
+        tz = gaussian_filter1d(root[:, 2], sigma, mode="nearest") if T > 1 else root[:, 2]
+        targets = np.stack([tx, np.full(T, y_mid), tz], axis=1)
+    else:
+        cx = 0.5 * (np.min(x_all) + np.max(x_all))
+        cz = 0.5 * (np.min(z_all) + np.max(z_all))
+        targets = np.tile([cx, y_mid, cz], (T, 1))
+
+    # Points that must stay in frame: every joint, plus the root's shadow on the floor.
+    shadow = np.stack([root[:, 0], np.full(T, floor_y), root[:, 2]], axis=1)[:, None, :]
+    pts = np.concatenate([joints, shadow], axis=1)
+    pts = np.where(np.isfinite(pts), pts, targets[:, None, :])
+    back = -rotation[2]  # from the target towards the camera
+
+    lo, hi = margin * size, (1.0 - margin) * size
+
+    def fits(d: float) -> bool:
+        pos = targets + d * back
+        cam = (pts - pos[:, None, :]) @ rotation.T
+        if np.any(cam[..., 2] <= 0.2):
+            return False
+        uv = focal * cam[..., :2] / cam[..., 2:3] + size / 2.0
+        return bool(np.all((uv >= lo) & (uv <= hi)))
+
+    d0 = focal * (top - floor_y) / (fill * size)
+    if fits(d0):
+        dist = d0
+    else:
+        a, b = d0, d0 * 2.0
+        while not fits(b) and b < d0 * 1e4:
+            a, b = b, b * 2.0
+        for _ in range(40):
+            m = 0.5 * (a + b)
+            a, b = (a, m) if fits(m) else (m, b)
+        dist = b
+    positions = targets + dist * back
+    return CameraPath(positions, targets, rotation, float(focal), int(size), floor_y, mode)

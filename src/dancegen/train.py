@@ -1,0 +1,419 @@
+"""One trainer for the diffusion model: data preparation, losses, the Accelerate loop, resume.
+
+Data flow: dataset sequences -> (music features (T, 35), motion features (T, D)) per sequence ->
+windows of ``ModelConfig.window`` frames every ``TrainConfig.stride_s`` seconds -> normalised
+tensors. Prepared arrays can be saved to one ``.npz`` (``--save-prepared``) and trained from
+(``--prepared``) on a machine without the raw data or librosa.
+
+Output folder: ``checkpoint/`` (latest: inference weights = EMA + exact-resume state), ``best/``
+(lowest validation loss, inference weights only), ``log.csv`` (one row per log step).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dancegen.checkpoint import _write_dir_atomically, load_checkpoint, save_checkpoint
+from dancegen.config import ModelConfig, TrainConfig, from_dict, to_dict
+from dancegen.errors import CheckpointError, DatasetError
+from dancegen.models.diffusion import DanceDenoiser, count_parameters
+from dancegen.models.sampling import Diffusion
+from dancegen.motion.representation import FeatureLayout, Normalizer, decode, encode
+from dancegen.motion.skeleton import get_skeleton
+
+STATE_TENSORS = "training_state.safetensors"
+STATE_JSON = "training_state.json"
+
+
+# --------------------------------------------------------------------------------------------
+# data
+
+
+@dataclass
+class PreparedData:
+    """Per-sequence training arrays at ``fps``: music (T_i, 35) and joints (T_i, J, 3) metres."""
+
+    names: list[str]
+    music: list[np.ndarray]
+    joints: list[np.ndarray]
+    skeleton: str
+    fps: int
+    styles: list[str] = field(default_factory=list)
+
+    def save(self, path: str | Path) -> None:
+        """One compressed ``.npz`` (no pickle): concatenated arrays plus per-sequence lengths."""
+        from dancegen.io import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                names=np.array(self.names),
+                styles=np.array(self.styles or [""] * len(self.names)),
+                lengths=np.array([len(m) for m in self.music]),
+                music=np.concatenate(self.music).astype(np.float32),
+                joints=np.concatenate(self.joints).astype(np.float32),
+                skeleton=np.str_(self.skeleton),
+                fps=np.int64(self.fps),
+            )
+
+    @classmethod
+    def load(cls, path: str | Path) -> PreparedData:
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as d:
+                cuts = np.cumsum(d["lengths"])[:-1]
+                return cls(
+                    [str(n) for n in d["names"]],
+                    np.split(d["music"], cuts),
+                    np.split(d["joints"], cuts),
+                    str(d["skeleton"]),
+                    int(d["fps"]),
+                    [str(s) for s in d["styles"]],
+                )
+        except (OSError, KeyError, ValueError) as err:
+            raise DatasetError(f"{path}: not a prepared training file ({err}).") from None
+
+
+def prepare_data(dataset: str, root: str | Path, split: str, fps: int = 30, progress: bool = True) -> PreparedData:
+    """Load a dataset split and compute each sequence's music features (cached by file content)."""
+    from tqdm import tqdm
+
+    from dancegen.audio import extract_features
+    from dancegen.datasets import load_dataset
+
+    seqs = load_dataset(dataset, root, split=split, fps=fps)
+    names, music, joints, styles, skipped = [], [], [], [], []
+    skeleton = None
+    for seq in tqdm(seqs, desc=f"features {dataset}/{split}", disable=not progress, leave=False):
+        if seq.audio_path is None:
+            skipped.append(seq.name)
+            continue
+        feats = extract_features(seq.audio_path, fps=fps, start=seq.audio_start, end=seq.audio_end, tempo_hint=seq.tempo_hint)
+        n = min(feats.num_frames, seq.motion.num_frames)
+        if skeleton is not None and seq.motion.skeleton != skeleton:
+            raise DatasetError(f"{root}: mixed skeletons ({skeleton}, {seq.motion.skeleton}) in one dataset.")
+        skeleton = seq.motion.skeleton
+        names.append(seq.name)
+        music.append(feats.features[:n])
+        joints.append(seq.motion.joints[:n])
+        styles.append(seq.style or "")
+    if skipped:
+        print(f"skipped {len(skipped)} sequences without music: {', '.join(skipped[:5])}...", file=sys.stderr)
+    if not names:
+        raise DatasetError(f"{root}: no sequence with music in the {split!r} split of {dataset}.")
+    return PreparedData(names, music, joints, skeleton or "", fps, styles)
+
+
+def make_training_windows(
+    data: PreparedData, window: int, stride: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Motion features (N, window, D) and music (N, window, 35) of all windows of all sequences."""
+    from dancegen.datasets.windows import make_windows
+
+    spec = get_skeleton(data.skeleton)
+    feats = [encode(j, spec, data.fps) for j in data.joints]
+    music_w, motion_w, _ = make_windows(data.music, feats, window, stride)
+    return motion_w.astype(np.float32), music_w.astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# losses
+
+
+def diffusion_losses(
+    model: torch.nn.Module,
+    diffusion: Diffusion,
+    x0: torch.Tensor,
+    music: torch.Tensor,
+    normalizer: Normalizer,
+    cfg: ModelConfig,
+    tcfg: TrainConfig,
+    generator: torch.Generator | None = None,
+    t: torch.Tensor | None = None,
+    noise: torch.Tensor | None = None,
+    drop: torch.Tensor | None = None,
+) -> dict[str, torch.Tensor]:
+    """The weighted training loss and its parts for a batch of normalised windows x0 (B, T, D)."""
+    b = x0.shape[0]
+    dev = x0.device
+    if t is None:
+        t = diffusion.sample_timesteps(b, generator, dev)
+    if noise is None:
+        noise = torch.randn(x0.shape, generator=generator).to(dev)
+    if drop is None:
+        drop = (torch.rand((b,), generator=generator) < cfg.cond_drop_prob).to(dev)
+    xt = diffusion.q_sample(x0, t, noise)
+    pred = model(xt, t, music, drop)
+    w = tcfg.loss
+    num_joints = get_skeleton(cfg.skeleton).num_joints
+    lay = FeatureLayout(num_joints)
+    recon = F.mse_loss(pred, x0)
+    j_pred = decode(normalizer.denormalize(pred), num_joints, cfg.fps)
+    j_true = decode(normalizer.denormalize(x0), num_joints, cfg.fps)
+    joints = F.mse_loss(j_pred, j_true)
+    velocity = F.mse_loss(j_pred[:, 1:] - j_pred[:, :-1], j_true[:, 1:] - j_true[:, :-1]) * cfg.fps
+    feet = list(get_skeleton(cfg.skeleton).feet)
+    foot_v = j_pred[:, 1:, feet] - j_pred[:, :-1, feet]  # (B, T-1, 4, 3) metres per frame
+    contact = (normalizer.denormalize(pred)[:, :-1, lay.contacts] > 0.5).float().detach()
+    foot = ((foot_v**2).sum(-1) * contact).mean() * cfg.fps
+    total = w.recon * recon + w.joints * joints + w.velocity * velocity + w.foot * foot
+    return {"loss": total, "recon": recon, "joints": joints, "velocity": velocity, "foot": foot}
+
+
+# --------------------------------------------------------------------------------------------
+# state (exact resume)
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    sd = opt.state_dict()
+    tensors = {}
+    for idx, st in sd["state"].items():
+        for key, val in st.items():
+            tensors[f"opt.{idx}.{key}"] = torch.as_tensor(val).detach().cpu().clone()
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, val in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = val
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+def lr_at(step: int, tcfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak at ``max_steps``."""
+    if step < tcfg.warmup_steps:
+        return tcfg.lr * (step + 1) / tcfg.warmup_steps
+    progress = min(1.0, (step - tcfg.warmup_steps) / max(1, tcfg.max_steps - tcfg.warmup_steps))
+    return tcfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+# --------------------------------------------------------------------------------------------
+# the loop
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    steps: int
+    final_loss: float
+    val_loss: float | None
+    seconds: float
+
+
+def train(
+    data: PreparedData,
+    out_dir: str | Path,
+    cfg: ModelConfig | None = None,
+    tcfg: TrainConfig | None = None,
+    val_data: PreparedData | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    info: dict[str, Any] | None = None,
+    time_budget_s: float | None = None,
+) -> TrainResult:
+    """Train (or resume) a diffusion model on ``data``; writes checkpoints into ``out_dir``.
+
+    ``time_budget_s``: after 50 timed steps, lower ``max_steps`` so that training ends within this
+    many seconds; the learning-rate schedule follows the new end.
+    """
+    from accelerate import Accelerator
+    from tqdm import tqdm
+
+    out_dir = Path(out_dir)
+    cfg = cfg or ModelConfig(skeleton=data.skeleton, fps=data.fps)
+    tcfg = tcfg or TrainConfig()
+    if cfg.skeleton != data.skeleton or cfg.fps != data.fps:
+        cfg = ModelConfig(**{**to_dict(cfg), "skeleton": data.skeleton, "fps": data.fps})
+    state_dir = out_dir / "checkpoint"
+    start_step, state_tensors, state_json = 0, None, None
+    if resume and (state_dir / STATE_JSON).is_file():
+        from safetensors.torch import load_file
+
+        state_json = json.loads((state_dir / STATE_JSON).read_text())
+        state_tensors = load_file(str(state_dir / STATE_TENSORS))
+        saved_cfg = from_dict(ModelConfig, state_json["model"])
+        if to_dict(saved_cfg) != to_dict(cfg):
+            print("resuming: using the model config stored in the checkpoint", file=sys.stderr)
+        cfg = saved_cfg
+        tcfg = from_dict(TrainConfig, {**state_json["train"], "max_steps": tcfg.max_steps})
+        start_step = int(state_json["step"])
+    elif resume:
+        print(f"--resume: no checkpoint in {state_dir}, starting from scratch", file=sys.stderr)
+
+    accelerator = Accelerator(mixed_precision=tcfg.mixed_precision, gradient_accumulation_steps=tcfg.grad_accum)
+    main = accelerator.is_main_process
+    torch.manual_seed(tcfg.seed)
+    stride = max(1, int(round(tcfg.stride_s * cfg.fps)))
+    motion_w, music_w = make_training_windows(data, cfg.window, stride)
+    if len(motion_w) == 0:
+        raise DatasetError(f"no training window: every sequence is shorter than {cfg.window} frames.")
+    if state_tensors is not None:
+        normalizer = Normalizer(state_tensors["normalizer.mean"].numpy(), state_tensors["normalizer.std"].numpy())
+    else:
+        normalizer = Normalizer.fit(motion_w)
+        spec = get_skeleton(cfg.skeleton)
+        lay = FeatureLayout(spec.num_joints)
+        # contacts are 0/1 labels: keep them in [0, 1] so a 0.5 threshold on decoded values works
+        normalizer.mean[lay.contacts], normalizer.std[lay.contacts] = 0.0, 1.0
+    x_all = torch.from_numpy(normalizer.normalize(motion_w))
+    m_all = torch.from_numpy(music_w)
+    val = None
+    if val_data is not None:
+        vm, vmu = make_training_windows(val_data, cfg.window, cfg.window // 2)
+        if len(vm):
+            val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu))
+
+    model = DanceDenoiser(cfg)
+    ema = DanceDenoiser(cfg)
+    ema.load_state_dict(model.state_dict())
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    gen = torch.Generator().manual_seed(tcfg.seed)
+    if state_tensors is not None:
+        model.load_state_dict({k[6:]: v for k, v in state_tensors.items() if k.startswith("model.")})
+        ema.load_state_dict({k[4:]: v for k, v in state_tensors.items() if k.startswith("ema.")})
+        _load_optimizer(opt, state_tensors, state_json["optimizer"]["param_groups"])
+        gen.set_state(state_tensors["rng.data"])
+        torch.set_rng_state(state_tensors["rng.torch"])
+    model, opt = accelerator.prepare(model, opt)
+    dev = accelerator.device
+    ema.to(dev)
+    x_all, m_all = x_all.to(dev), m_all.to(dev)
+    diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
+    world, rank = accelerator.num_processes, accelerator.process_index
+    n_params = count_parameters(accelerator.unwrap_model(model))
+    info = dict(info or {})
+    info.update(
+        parameters=n_params,
+        train_windows=int(len(x_all)),
+        train_sequences=len(data.names),
+        device=str(dev),
+        processes=world,
+        hardware=platform.processor() or platform.machine(),
+        torch=torch.__version__,
+    )
+    elapsed = float(state_json["seconds"]) if state_json else 0.0
+    best_val = float(state_json.get("best_val", math.inf)) if state_json else math.inf
+    log_path = out_dir / "log.csv"
+    if main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if start_step == 0 or not log_path.exists():
+            with open(log_path, "w", newline="") as fh:
+                csv.writer(fh).writerow(["step", "loss", "recon", "joints", "velocity", "foot", "val_loss", "lr", "seconds"])
+        if main:
+            print(f"training {n_params / 1e6:.2f} M parameters on {len(x_all)} windows, device {dev}, {world} process(es)", file=sys.stderr)
+
+    def val_loss() -> float | None:
+        if val is None:
+            return None
+        vgen = torch.Generator().manual_seed(1234)
+        vx, vm = val
+        tot, count = 0.0, 0
+        ema.eval()
+        with torch.no_grad():
+            for i in range(0, len(vx), 64):
+                xb, mb = vx[i : i + 64].to(dev), vm[i : i + 64].to(dev)
+                b = len(xb)
+                t = torch.linspace(50, diffusion.steps - 50, b).long().to(dev)
+                noise = torch.randn(xb.shape, generator=vgen).to(dev)
+                parts = diffusion_losses(ema, diffusion, xb, mb, normalizer, cfg, tcfg, t=t, noise=noise, drop=torch.zeros(b, dtype=torch.bool, device=dev))
+                tot += float(parts["loss"]) * b
+                count += b
+        return tot / count
+
+    def save(step: int, last_val: float | None) -> None:
+        nonlocal best_val
+        if not main:
+            return
+        raw = accelerator.unwrap_model(model)
+        opt_tensors, opt_json = _optimizer_tensors(opt)
+        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in raw.state_dict().items()}
+        tensors.update({f"ema.{k}": v.detach().cpu().contiguous() for k, v in ema.state_dict().items()})
+        tensors.update(opt_tensors)
+        tensors["rng.data"] = gen.get_state()
+        tensors["rng.torch"] = torch.get_rng_state()
+        tensors["normalizer.mean"] = torch.from_numpy(normalizer.mean.copy())
+        tensors["normalizer.std"] = torch.from_numpy(normalizer.std.copy())
+        run_info = {**info, "steps": step, "train_seconds": round(elapsed, 1), "val_loss": last_val}
+        if last_val is not None and last_val < best_val:
+            best_val = last_val
+            save_checkpoint(out_dir / "best", cfg, ema.state_dict(), normalizer, run_info)
+        meta = {"step": step, "model": to_dict(cfg), "train": to_dict(tcfg), "optimizer": opt_json,
+                "seconds": elapsed, "best_val": best_val if math.isfinite(best_val) else None}
+        if meta["best_val"] is None:
+            meta.pop("best_val")
+
+        def write_state(tmp_dir: Path) -> None:
+            from safetensors.torch import save_file
+
+            save_file(tensors, str(tmp_dir / STATE_TENSORS))
+            (tmp_dir / STATE_JSON).write_text(json.dumps(meta, indent=1))
+
+        save_checkpoint(state_dir, cfg, ema.state_dict(), normalizer, run_info,
+                        extra=write_state)
+
+    step = start_step
+    last = {"loss": float("nan")}
+    last_val = None
+    bar = tqdm(total=tcfg.max_steps, initial=start_step, disable=not (progress and main), desc="train", dynamic_ncols=True)
+    t0 = t_start = time.perf_counter()
+    try:
+        while step < tcfg.max_steps:
+            model.train()
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, tcfg)
+            for _ in range(tcfg.grad_accum):
+                idx = torch.randint(0, len(x_all), (tcfg.batch_size * world,), generator=gen)[rank::world].to(dev)
+                with accelerator.accumulate(model):
+                    with accelerator.autocast():
+                        parts = diffusion_losses(model, diffusion, x_all[idx], m_all[idx], normalizer, cfg, tcfg, generator=gen)
+                    accelerator.backward(parts["loss"])
+                    if accelerator.sync_gradients and tcfg.grad_clip > 0:
+                        accelerator.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+                    opt.step()
+                    opt.zero_grad(set_to_none=True)
+            step += 1
+            if time_budget_s is not None and step == start_step + 50:
+                rate = 50 / max(1e-6, time.perf_counter() - t_start)
+                budget_steps = start_step + int(rate * (time_budget_s - (time.perf_counter() - t_start))) + 50
+                if budget_steps < tcfg.max_steps:
+                    tcfg.max_steps = max(step, budget_steps)
+                    bar.total = tcfg.max_steps
+                    print(f"time budget: {rate:.1f} steps/s, stopping at step {tcfg.max_steps}", file=sys.stderr)
+            with torch.no_grad():
+                decay = min(tcfg.ema_decay, (1 + step) / (10 + step))
+                for pe, pm in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
+                    pe.lerp_(pm.detach(), 1 - decay)
+            last = {k: float(v) for k, v in parts.items()}
+            bar.update(1)
+            bar.set_postfix(loss=f"{last['loss']:.4f}")
+            now = time.perf_counter()
+            elapsed += now - t0
+            t0 = now
+            do_val = step % tcfg.val_every == 0 or step == tcfg.max_steps
+            if do_val:
+                last_val = val_loss()
+            if main and (step % tcfg.log_every == 0 or do_val):
+                with open(log_path, "a", newline="") as fh:
+                    csv.writer(fh).writerow([step] + [f"{last[k]:.6f}" for k in ("loss", "recon", "joints", "velocity", "foot")]
+                                            + ["" if not do_val or last_val is None else f"{last_val:.6f}", f"{lr_at(step - 1, tcfg):.3e}", f"{elapsed:.1f}"])
+            if step % tcfg.checkpoint_every == 0 or step == tcfg.max_steps:
+                accelerator.wait_for_everyone()
+                save(step, last_val)
+    finally:
+        bar.close()
+    return TrainResult(out_dir, step, last["loss"], last_val, elapsed)

@@ -1,0 +1,84 @@
+"""Checkpoints: symmetric save/load, float16 export, built-in and hub names, corrupt files."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dancegen.checkpoint import describe, export_checkpoint, load_checkpoint, resolve_checkpoint
+from dancegen.errors import CheckpointError
+
+
+def test_roundtrip_rebuilds_the_same_model(tiny_checkpoint):
+    path, ckpt = tiny_checkpoint
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "model.safetensors"]
+    model = ckpt.build_model()
+    again = load_checkpoint(str(path)).build_model()
+    for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert ckpt.info == {"note": "test"}
+    assert ckpt.normalizer.mean[2] == pytest.approx(0.9)
+    assert describe(ckpt)["parameters"] == sum(p.numel() for p in model.parameters())
+
+
+def test_export_half_precision_is_smaller_and_close(tiny_checkpoint, tmp_path):
+    path, ckpt = tiny_checkpoint
+    out = export_checkpoint(path, tmp_path / "half")
+    half = load_checkpoint(out)
+    assert (out / "model.safetensors").stat().st_size < 0.6 * (path / "model.safetensors").stat().st_size
+    for k, v in ckpt.state_dict.items():
+        assert half.state_dict[k].dtype == torch.float32
+        assert torch.allclose(half.state_dict[k], v, atol=1e-3, rtol=1e-3)
+    np.testing.assert_array_equal(half.normalizer.std, ckpt.normalizer.std)  # normaliser stays float32
+
+
+def test_loading_a_file_inside_the_folder_works(tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    assert resolve_checkpoint(path / "model.safetensors") == path
+
+
+def test_missing_and_corrupt_checkpoints_name_the_file(tiny_checkpoint, tmp_path):
+    path, _ = tiny_checkpoint
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "nope")
+    weights = path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="model.safetensors: corrupt"):
+        load_checkpoint(path)
+    (path / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="config.json: corrupt"):
+        load_checkpoint(path)
+    (path / "config.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(CheckpointError, match="not a dancegen checkpoint"):
+        load_checkpoint(path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CheckpointError, match="config.json: missing"):
+        load_checkpoint(empty)
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(tiny_checkpoint):
+    path, _ = tiny_checkpoint
+    meta = json.loads((path / "config.json").read_text())
+    meta["model"]["d_model"] = 64
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="do not match the config"):
+        load_checkpoint(path).build_model()
+
+
+def test_hub_ids_go_to_the_hub_loader(monkeypatch):
+    import dancegen.checkpoint as cp
+
+    seen = []
+    monkeypatch.setattr(cp, "_from_hub", lambda repo: seen.append(repo) or "x")
+    resolve_checkpoint("someone/dance-model")
+    assert seen == ["someone/dance-model"]
+
+
+def test_builtin_default_is_shipped():
+    ckpt = load_checkpoint("default")
+    size = sum(f.stat().st_size for f in ckpt.path.iterdir())
+    assert size <= 25e6
+    assert ckpt.config.skeleton == "dwm23"
+    assert ckpt.info.get("steps", 0) > 0
