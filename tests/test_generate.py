@@ -10,8 +10,8 @@ from dancegen.generate import GenerationSettings, generate_features, generate_mo
 
 @given(st.integers(1, 5000), st.sampled_from([30, 150]))
 @settings(max_examples=100, deadline=None)
-def test_windows_cover_the_song_with_half_overlap(frames, window):
-    hop = window // 2
+def test_windows_cover_the_song_with_overlap(frames, window):
+    hop = int(round(0.7 * window))
     starts = window_starts(frames, window, hop)
     assert starts[0] == 0
     assert starts[-1] + window >= frames
@@ -39,27 +39,29 @@ def test_chunked_sampling_matches_in_length_and_stays_finite(tiny_checkpoint, ch
     assert np.isfinite(feats).all()
 
 
-def test_default_model_stitches_without_seams():
-    """Joint speed at window borders stays within the range seen inside windows (real model, real tempo)."""
+def test_default_model_stitches_without_seams(dwm_root):
+    """Joint speed at every join stays within the range seen inside windows (real model, real song)."""
+    from dancegen.audio import extract_features
     from dancegen.checkpoint import load_checkpoint
-    from dancegen.motion.representation import encode  # noqa: F401  (documents the representation used)
 
     ckpt = load_checkpoint("default")
-    rng = np.random.default_rng(0)
-    frames = 30 * 12
-    music = rng.normal(size=(frames, 35)).astype(np.float32) * 0.5
-    music[::15, 34] = 1.0  # a beat channel at 120 BPM
-    motion = generate_motion(ckpt, music, GenerationSettings(seed=0))
-    speed = np.linalg.norm(np.diff(motion.joints, axis=0), axis=-1).mean(-1) * motion.fps  # (T-1,) m/s
-    hop = ckpt.config.window // 2
-    borders = [s + ckpt.config.window for s in window_starts(frames, ckpt.config.window, hop)[:-1]]
-    borders += [s for s in window_starts(frames, ckpt.config.window, hop)[1:]]
-    inside = np.delete(speed, [b - 1 for b in borders if 0 < b < len(speed)])
-    lo, hi = np.percentile(inside, 0.5), np.percentile(inside, 99.5)
-    for b in borders:
-        if 0 < b < len(speed):
-            assert lo <= speed[b - 1] <= hi, (b, speed[b - 1], lo, hi)
-    accel = np.abs(np.diff(speed))
-    for b in borders:
-        if 1 < b < len(accel):
-            assert accel[b - 1] <= np.percentile(accel, 99.5) + 1e-6
+    song = dwm_root / "DANCE_C_7" / "audio.mp3"
+    music = extract_features(song, start=10.0, end=25.0).features
+    w = ckpt.config.window
+    hop = int(round(0.7 * w))
+    k = ckpt.config.frames_per_token
+    starts = window_starts(len(music), w, hop)[1:]
+    joins = sorted({s for s in starts} | {s + (w - hop) for s in starts})  # where each cross-fade starts and ends
+    joins = [j for j in joins if 0 < j < len(music) - 1]
+    # every join falls on a token border (frames_per_token divides both), so compare with the speed
+    # across the other token borders inside windows: the model's own frame-to-frame range there
+    assert all(j % k == 0 for j in joins)
+    token_borders = [j for j in range(k, len(music) - 1, k) if j not in joins]
+    at_joins, inside = [], []
+    for seed in range(3):
+        motion = generate_motion(ckpt, music, GenerationSettings(seed=seed))
+        speed = np.linalg.norm(np.diff(motion.joints, axis=0), axis=-1).mean(-1) * motion.fps  # (T-1,) m/s
+        at_joins += list(speed[[j - 1 for j in joins]])
+        inside += list(speed[[j - 1 for j in token_borders]])
+    assert max(at_joins) <= max(inside)
+    assert np.median(at_joins) <= np.percentile(inside, 90)

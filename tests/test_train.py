@@ -16,12 +16,11 @@ from tinymodels import tiny_model_config
 @pytest.fixture(scope="module")
 def dwm_small(dwm_root) -> PreparedData:
     """Three real Dance-with-Melody training sequences, cut to 20 s each (features are cached)."""
-    data = prepare_data("dance_with_melody", dwm_root, "train", progress=False)
-    keep = [0, 5, 20]
-    return PreparedData(
-        [data.names[i] for i in keep], [data.music[i][:600] for i in keep],
-        [data.joints[i][:600] for i in keep], data.skeleton, data.fps, [data.styles[i] for i in keep],
-    )
+    data = prepare_data("dance_with_melody", dwm_root, "train", progress=False,
+                        names=["DANCE_C_2", "DANCE_R_3", "DANCE_W_3"])
+    assert data.names == ["DANCE_C_2", "DANCE_R_3", "DANCE_W_3"]
+    return PreparedData(data.names, [m[:600] for m in data.music], [j[:600] for j in data.joints],
+                        data.skeleton, data.fps, data.styles)
 
 
 def _tcfg(**kw) -> TrainConfig:
@@ -41,14 +40,15 @@ def test_prepared_data_roundtrip(dwm_small, tmp_path):
 
 
 def test_a_few_steps_on_real_data_lower_the_loss(dwm_small, tmp_path):
-    res = train(dwm_small, tmp_path / "run", tiny_model_config(), _tcfg(), val_data=dwm_small, progress=False)
+    res = train(dwm_small, tmp_path / "run", tiny_model_config(), _tcfg(val_every=25, max_steps=150, lr=3e-3, log_every=25),
+                val_data=dwm_small, progress=False)
     rows = list(csv.DictReader(open(tmp_path / "run" / "log.csv")))
-    losses = [float(r["loss"]) for r in rows]
-    assert res.steps == 60 and len(rows) == 6
-    assert np.mean(losses[-2:]) < 0.7 * losses[0]
+    val = [float(r["val_loss"]) for r in rows]  # fixed noise and noise levels: comparable across steps
+    assert res.steps == 150 and len(rows) == 6
+    assert val[-1] < 0.8 * val[0]
     assert res.val_loss is not None and np.isfinite(res.val_loss)
     ckpt = load_checkpoint(tmp_path / "run" / "checkpoint")
-    assert ckpt.info["steps"] == 60 and ckpt.info["train_windows"] > 0
+    assert ckpt.info["steps"] == 150 and ckpt.info["train_windows"] > 0
     assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
 
 

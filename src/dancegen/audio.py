@@ -27,8 +27,10 @@ import math
 import os
 import re
 import subprocess
+import sys
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,11 +145,31 @@ _DURATION_RE = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _AUDIO_STREAM_RE = re.compile(r"Stream #\S+.*?: Audio: [^,\n]+(?:[^\n]*?(\d+) Hz)?")
 
 
+@contextlib.contextmanager
+def _quiet_c_stderr() -> Iterator[None]:
+    """Silence C-level stderr (libsndfile's mpg123 prints warnings on damaged mp3s) for a block."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _probe_soundfile(path: Path) -> _Probe | None:
     try:
         import soundfile as sf
 
-        info = sf.info(str(path))
+        with _quiet_c_stderr():
+            info = sf.info(str(path))
     except Exception:  # noqa: BLE001 - libsndfile cannot read it; ffmpeg may
         return None
     if info.samplerate <= 0 or info.channels <= 0:
@@ -217,7 +239,7 @@ def _read_soundfile(path: Path, start: float, end: float | None) -> tuple[np.nda
     try:
         import soundfile as sf
 
-        with sf.SoundFile(str(path)) as f:
+        with _quiet_c_stderr(), sf.SoundFile(str(path)) as f:
             native = int(f.samplerate)
             first = int(round(start * native))
             stop = None if end is None else int(round(end * native))

@@ -66,6 +66,9 @@ def _write_dir_atomically(final: Path, writer) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
         writer(tmp)
+        tmp.chmod(0o755)  # mkdtemp makes it private; a checkpoint is an ordinary shareable folder
+        for f in tmp.iterdir():
+            f.chmod(0o644)
         old = None
         if final.exists():
             old = final.with_name(f".{final.name}.old")

@@ -30,8 +30,15 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _video_size(text: str) -> int:
+    size = int(text)
+    if not 64 <= size <= 4096:
+        raise argparse.ArgumentTypeError(f"--size must be between 64 and 4096 pixels, got {size}")
+    return size
+
+
 def _add_render_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--size", type=int, default=512, help="video width and height in pixels (default 512)")
+    p.add_argument("--size", type=_video_size, default=512, help="video width and height in pixels (default 512)")
     p.add_argument("--camera", choices=["follow", "fixed"], default="follow", help="camera mode (default follow)")
 
 

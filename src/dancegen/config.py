@@ -44,10 +44,10 @@ class ModelConfig:
 class LossWeights:
     """Weights of the training loss terms (all on normalised features unless stated)."""
 
-    recon: float = 1.0  # x0 reconstruction of the normalised features
-    velocity: float = 1.0  # frame-to-frame difference of the decoded joints, metres
-    joints: float = 1.0  # decoded joint positions, metres
-    foot: float = 1.0  # foot velocity where the model predicts contact (anti foot-skate), m/frame
+    recon: float = 1.0  # x0 reconstruction of the normalised features (MSE, unitless)
+    velocity: float = 1.0  # decoded joint velocities (MSE, (m/s)^2): punishes jitter
+    joints: float = 10.0  # decoded joint positions (MSE, m^2)
+    foot: float = 1.0  # squared speed (m/s)^2 of feet the model predicts planted (anti foot-skate)
 
 
 @dataclass
@@ -62,6 +62,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     stride_s: float = 0.5  # window stride in seconds when cutting training windows
+    mirror: bool = True  # add left-right mirrored copies of the training motions
     val_every: int = 500
     checkpoint_every: int = 500
     log_every: int = 50

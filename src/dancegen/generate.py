@@ -1,9 +1,13 @@
 """Song -> Motion: long-form sampling with overlapping windows kept consistent, then stitched.
 
-A song of T frames is covered by windows of W frames (the model's window) every H = W/2 frames.
-All windows of a chunk are denoised together; after every DDIM step the first W-H frames of each
-window are overwritten by the last W-H frames of the window before (EDGE's long-form trick), so
-overlaps agree exactly and the stitched features have no seam. Chunks of ``chunk_windows`` windows
+A song of T frames is covered by windows of W frames (the model's window) every H frames
+(default 0.7 W, so neighbours overlap by 0.3 W = 1.5 s at W = 5 s).
+All windows of a chunk are denoised together; before and after every DDIM step each overlap is
+replaced in both windows by a linear cross-fade of the two (the earlier window fading out, the
+later fading in), so overlaps agree exactly and each window joins its neighbour where that
+neighbour's weight is one: no seam. (EDGE copies the earlier window over the later one instead;
+measured here, that leaves pose jumps of up to 0.4 m at the joins, since the later window's own
+continuation does not always fit the copied half.) Chunks of ``chunk_windows`` windows
 bound memory for long songs: the first window of a chunk is inpainted with the end of the previous
 chunk. The stitched features are decoded once, so the root trajectory is continuous.
 """
@@ -30,6 +34,7 @@ class GenerationSettings:
     steps: int | None = None
     guidance: float | None = None
     chunk_windows: int = 32
+    hop: int | None = None  # frames between window starts, W/2..W (default 0.7 W: 1.5-s cross-fades)
 
 
 def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
@@ -57,7 +62,9 @@ def generate_features(
     steps = settings.steps or cfg.sample_steps
     guidance = cfg.guidance if settings.guidance is None else settings.guidance
     w = cfg.window
-    hop = w // 2
+    hop = settings.hop or int(round(0.7 * w))
+    if not w // 2 <= hop <= w:
+        raise ValueError(f"hop must lie between half a window and a window ({w // 2}..{w}), got {hop}")
     ov = w - hop
     total = music.shape[0]
     starts = window_starts(total, w, hop)
@@ -67,11 +74,16 @@ def generate_features(
     windows = np.stack([music_p[s : s + w] for s in starts]).astype(np.float32)
     gen = torch.Generator().manual_seed(int(settings.seed))
 
+    ramp = torch.linspace(0.0, 1.0, ov + 2)[1:-1].view(1, ov, 1)  # weight of the later window
+
     def tie(x: torch.Tensor) -> torch.Tensor:
+        """Cross-fade each overlap (earlier window fading out, later fading in) into both windows."""
         if x.shape[0] < 2:
             return x
+        blend = (1 - ramp) * x[:-1, hop:] + ramp * x[1:, :ov]
         out = x.clone()
-        out[1:, :ov] = x[:-1, hop:]
+        out[1:, :ov] = blend
+        out[:-1, hop:] = blend
         return out
 
     pieces: list[np.ndarray] = []

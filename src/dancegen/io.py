@@ -47,6 +47,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; outputs get normal permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

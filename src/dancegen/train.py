@@ -86,15 +86,22 @@ class PreparedData:
             raise DatasetError(f"{path}: not a prepared training file ({err}).") from None
 
 
-def prepare_data(dataset: str, root: str | Path, split: str, fps: int = 30, progress: bool = True) -> PreparedData:
-    """Load a dataset split and compute each sequence's music features (cached by file content)."""
+def prepare_data(
+    dataset: str, root: str | Path, split: str, fps: int = 30, progress: bool = True, names: list[str] | None = None
+) -> PreparedData:
+    """Load a dataset split and compute each sequence's music features (cached by file content).
+
+    ``names`` keeps only those sequences (in the split's order).
+    """
     from tqdm import tqdm
 
     from dancegen.audio import extract_features
     from dancegen.datasets import load_dataset
 
     seqs = load_dataset(dataset, root, split=split, fps=fps)
-    names, music, joints, styles, skipped = [], [], [], [], []
+    if names is not None:
+        seqs = [s for s in seqs if s.name in set(names)]
+    kept, music, joints, styles, skipped = [], [], [], [], []
     skeleton = None
     for seq in tqdm(seqs, desc=f"features {dataset}/{split}", disable=not progress, leave=False):
         if seq.audio_path is None:
@@ -105,26 +112,33 @@ def prepare_data(dataset: str, root: str | Path, split: str, fps: int = 30, prog
         if skeleton is not None and seq.motion.skeleton != skeleton:
             raise DatasetError(f"{root}: mixed skeletons ({skeleton}, {seq.motion.skeleton}) in one dataset.")
         skeleton = seq.motion.skeleton
-        names.append(seq.name)
+        kept.append(seq.name)
         music.append(feats.features[:n])
         joints.append(seq.motion.joints[:n])
         styles.append(seq.style or "")
     if skipped:
         print(f"skipped {len(skipped)} sequences without music: {', '.join(skipped[:5])}...", file=sys.stderr)
-    if not names:
+    if not kept:
         raise DatasetError(f"{root}: no sequence with music in the {split!r} split of {dataset}.")
-    return PreparedData(names, music, joints, skeleton or "", fps, styles)
+    return PreparedData(kept, music, joints, skeleton or "", fps, styles)
 
 
 def make_training_windows(
-    data: PreparedData, window: int, stride: int
+    data: PreparedData, window: int, stride: int, mirror: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Motion features (N, window, D) and music (N, window, 35) of all windows of all sequences."""
+    """Motion features (N, window, D) and music (N, window, 35) of all windows of all sequences.
+
+    ``mirror`` adds the left-right mirror image of every sequence (same music): twice the data.
+    """
     from dancegen.datasets.windows import make_windows
 
     spec = get_skeleton(data.skeleton)
-    feats = [encode(j, spec, data.fps) for j in data.joints]
-    music_w, motion_w, _ = make_windows(data.music, feats, window, stride)
+    joints, music = list(data.joints), list(data.music)
+    if mirror:
+        joints += [spec.mirror(j) for j in data.joints]
+        music += list(data.music)
+    feats = [encode(j, spec, data.fps) for j in joints]
+    music_w, motion_w, _ = make_windows(music, feats, window, stride)
     return motion_w.astype(np.float32), music_w.astype(np.float32)
 
 
@@ -163,11 +177,11 @@ def diffusion_losses(
     j_pred = decode(normalizer.denormalize(pred), num_joints, cfg.fps)
     j_true = decode(normalizer.denormalize(x0), num_joints, cfg.fps)
     joints = F.mse_loss(j_pred, j_true)
-    velocity = F.mse_loss(j_pred[:, 1:] - j_pred[:, :-1], j_true[:, 1:] - j_true[:, :-1]) * cfg.fps
+    v_pred = (j_pred[:, 1:] - j_pred[:, :-1]) * cfg.fps  # (B, T-1, J, 3) m/s
+    velocity = F.mse_loss(v_pred, (j_true[:, 1:] - j_true[:, :-1]) * cfg.fps)
     feet = list(get_skeleton(cfg.skeleton).feet)
-    foot_v = j_pred[:, 1:, feet] - j_pred[:, :-1, feet]  # (B, T-1, 4, 3) metres per frame
     contact = (normalizer.denormalize(pred)[:, :-1, lay.contacts] > 0.5).float().detach()
-    foot = ((foot_v**2).sum(-1) * contact).mean() * cfg.fps
+    foot = ((v_pred[:, :, feet] ** 2).sum(-1) * contact).mean()  # (m/s)^2 of feet the model says are planted
     total = w.recon * recon + w.joints * joints + w.velocity * velocity + w.foot * foot
     return {"loss": total, "recon": recon, "joints": joints, "velocity": velocity, "foot": foot}
 
@@ -259,7 +273,7 @@ def train(
     main = accelerator.is_main_process
     torch.manual_seed(tcfg.seed)
     stride = max(1, int(round(tcfg.stride_s * cfg.fps)))
-    motion_w, music_w = make_training_windows(data, cfg.window, stride)
+    motion_w, music_w = make_training_windows(data, cfg.window, stride, mirror=tcfg.mirror)
     if len(motion_w) == 0:
         raise DatasetError(f"no training window: every sequence is shorter than {cfg.window} frames.")
     if state_tensors is not None:
@@ -398,7 +412,7 @@ def train(
                 decay = min(tcfg.ema_decay, (1 + step) / (10 + step))
                 for pe, pm in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
                     pe.lerp_(pm.detach(), 1 - decay)
-            last = {k: float(v) for k, v in parts.items()}
+            last = {k: float(v.detach()) for k, v in parts.items()}
             bar.update(1)
             bar.set_postfix(loss=f"{last['loss']:.4f}")
             now = time.perf_counter()

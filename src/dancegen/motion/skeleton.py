@@ -95,6 +95,26 @@ class SkeletonSpec:
             self.common["right_toe"][0],
         )
 
+    @cached_property
+    def mirror_permutation(self) -> tuple[int, ...]:
+        """Joint order of the left-right mirror image: each ``left_*`` joint swaps with its ``right_*``."""
+        names = self.joint_names
+        perm = []
+        for name in names:
+            if name.startswith("left_") and "right_" + name[5:] in names:
+                perm.append(names.index("right_" + name[5:]))
+            elif name.startswith("right_") and "left_" + name[6:] in names:
+                perm.append(names.index("left_" + name[6:]))
+            else:
+                perm.append(names.index(name))
+        return tuple(perm)
+
+    def mirror(self, joints: np.ndarray) -> np.ndarray:
+        """Left-right mirror image of joints (..., J, 3): x negated, left and right joints swapped."""
+        out = joints[..., list(self.mirror_permutation), :].copy()
+        out[..., 0] *= -1
+        return out
+
     @property
     def bones(self) -> list[tuple[int, int]]:
         """(parent, child) index pairs of the kinematic tree."""

@@ -17,6 +17,7 @@ orientation and focal length):
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,8 +205,9 @@ def estimate_floor(joints: np.ndarray) -> float:
     Robust to a few glitched frames; 2 cm below the lowest joint centres (which sit inside the feet).
     """
     y = joints[..., 1]
-    with np.errstate(all="ignore"):
-        lowest = np.nanmin(np.where(np.isfinite(y), y, np.nan), axis=1) if y.size else np.array([])
+    if y.size == 0:
+        return 0.0
+    lowest = np.min(np.where(np.isfinite(y), y, np.inf), axis=1)
     lowest = lowest[np.isfinite(lowest)]
     if lowest.size == 0:
         return 0.0
@@ -240,6 +242,8 @@ def framing_camera(
         raise ValueError(f"camera mode must be one of {', '.join(CAMERA_MODES)}, got {mode!r}")
     if size < 8:
         raise ValueError(f"image size must be at least 8 pixels, got {size}")
+    if not 0.0 <= margin < 0.5 or not 0.0 < fill <= 1.0:
+        raise ValueError(f"need 0 <= margin < 0.5 and 0 < fill <= 1, got margin={margin}, fill={fill}")
     joints = np.asarray(joints_common, np.float64)
     if joints.ndim != 3 or joints.shape[2] != 3:
         raise ValueError(f"joints must be (T, N, 3), got {joints.shape}")
@@ -256,7 +260,8 @@ def framing_camera(
     if joints.shape[1] == len(COMMON_JOINTS):
         root = joints[:, _PELVIS, :]
     else:
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             root = np.nanmean(joints, axis=1)
     root = _fill_nan_frames(root)
     floor_y = estimate_floor(joints)
@@ -284,27 +289,14 @@ def framing_camera(
     pts = np.concatenate([joints, shadow], axis=1)
     pts = np.where(np.isfinite(pts), pts, targets[:, None, :])
     back = -rotation[2]  # from the target towards the camera
-
-    lo, hi = margin * size, (1.0 - margin) * size
-
-    def fits(d: float) -> bool:
-        pos = targets + d * back
-        cam = (pts - pos[:, None, :]) @ rotation.T
-        if np.any(cam[..., 2] <= 0.2):
-            return False
-        uv = focal * cam[..., :2] / cam[..., 2:3] + size / 2.0
-        return bool(np.all((uv >= lo) & (uv <= hi)))
-
+    # With the camera at target + d * back, a point's camera coordinates are q + (0, 0, d) where
+    # q = R (p - target); it is inside the margins iff f |q_xy| <= h (q_z + d), h = (1/2 - margin) size,
+    # so the smallest distance that fits every point is a closed-form maximum.
+    q = (pts - targets[:, None, :]) @ rotation.T
+    h = (0.5 - margin) * size
+    need = np.maximum(focal * np.abs(q[..., :2]).max(axis=-1) / h, 0.2) - q[..., 2]
+    d_fit = float(need.max()) * (1.0 + 1e-9)
     d0 = focal * (top - floor_y) / (fill * size)
-    if fits(d0):
-        dist = d0
-    else:
-        a, b = d0, d0 * 2.0
-        while not fits(b) and b < d0 * 1e4:
-            a, b = b, b * 2.0
-        for _ in range(40):
-            m = 0.5 * (a + b)
-            a, b = (a, m) if fits(m) else (m, b)
-        dist = b
+    dist = max(d0, d_fit)
     positions = targets + dist * back
     return CameraPath(positions, targets, rotation, float(focal), int(size), floor_y, mode)

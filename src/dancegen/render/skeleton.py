@@ -15,6 +15,7 @@ brightening of the background at every beat.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -196,7 +197,8 @@ class SkeletonRenderer:
         cam = self.camera
         dist = float(np.linalg.norm(cam.positions[0] - cam.targets[0]))
         pel = self.joints[:, _J["pelvis"]]
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
             reach = np.nanmax(np.hypot(pel[:, 0] - cam.targets[:, 0], pel[:, 2] - cam.targets[:, 2]))
         reach = float(reach) if np.isfinite(reach) else 0.0
         self._fade_radius = max(FLOOR_FADE, reach + 1.5)
@@ -207,14 +209,21 @@ class SkeletonRenderer:
         base = BG_TOP * (1 - grad) + BG_BOTTOM * grad
         light = fade[..., None] ** 1.5
         bg = base + FLOOR_LIGHT * light
-        flash = bg + FLASH * (0.45 + 0.55 * light)
-        self._bg0 = Image.fromarray(np.clip(bg + 0.5, 0, 255).astype(np.uint8), "RGB")
-        self._bg1 = Image.fromarray(np.clip(flash + 0.5, 0, 255).astype(np.uint8), "RGB")
-        self._grid_fade = Image.fromarray(np.clip(fade * GRID_ALPHA * 255 + 0.5, 0, 255).astype(np.uint8), "L")
-        self._grid_solid = Image.new("RGB", (n, n), GRID_COLOUR)
+        flash = bg + FLASH * (0.3 + 0.7 * light)
+        self._bg0 = Image.fromarray(np.clip(bg + 0.5, 0, 255).astype(np.uint8))
+        self._bg1 = Image.fromarray(np.clip(flash + 0.5, 0, 255).astype(np.uint8))
+        # The grid is only composited inside the box where its fade is not zero (below the horizon).
+        grid_fade = Image.fromarray(np.clip(fade * GRID_ALPHA * 255 + 0.5, 0, 255).astype(np.uint8))
+        self._grid_box = grid_fade.getbbox()
         self._grid_width = max(1, int(round(self.ss * max(1.0, n / 512))))
-        segs, _, valid = self.cam_big.floor_grid(self._grid_spacing, grid_radius)
-        self._grid_segs = [segs[t][valid[t]].reshape(-1, 4).tolist() for t in range(len(segs))]
+        if self._grid_box is not None:
+            x0, y0, x1, y1 = self._grid_box
+            self._grid_fade = grid_fade.crop(self._grid_box)
+            self._grid_solid = Image.new("RGB", (x1 - x0, y1 - y0), GRID_COLOUR)
+            segs, _, valid = self.cam_big.floor_grid(self._grid_spacing, grid_radius)
+            segs = segs - np.array([x0, y0]) * self.ss  # into the box's supersampled pixels
+            self._grid_segs = segs.reshape(segs.shape[0], segs.shape[1], 4).astype(np.float32)
+            self._grid_valid = valid
         self._static_grid = self.camera.mode == "fixed" or np.ptp(self.camera.positions, axis=0).max() < 1e-9
         if self._static_grid:
             self._bg0 = self._with_grid(self._bg0, 0)
@@ -224,21 +233,26 @@ class SkeletonRenderer:
         x = (np.arange(m) + 0.5) / m * 2 - 1
         r2 = x[None, :] ** 2 + x[:, None] ** 2
         blob = np.exp(-r2 / 0.28) * np.clip((1 - r2) / 0.35, 0, 1)
-        self._shadow = Image.fromarray((blob / blob.max() * 255).astype(np.uint8), "L")
+        self._shadow = Image.fromarray((blob / blob.max() * 255).astype(np.uint8))
         self._shadow_luts = [[int(v * k / 15 + 0.5) for v in range(256)] for k in range(16)]
 
     def _with_grid(self, img: Image.Image, t: int) -> Image.Image:
-        """``img`` with frame ``t``'s floor grid composited (lines anti-aliased, faded with distance)."""
-        big = self.size * self.ss
-        mask = Image.new("L", (big, big), 0)
+        """A copy of ``img`` with frame ``t``'s floor grid (lines anti-aliased, faded with distance)."""
+        out = img.copy()
+        if self._grid_box is None:
+            return out
+        x0, y0, x1, y1 = self._grid_box
+        ss = self.ss
+        mask = Image.new("L", ((x1 - x0) * ss, (y1 - y0) * ss), 0)
         draw = ImageDraw.Draw(mask)
         w = self._grid_width
-        for seg in self._grid_segs[t]:
+        for seg in self._grid_segs[t][self._grid_valid[t]].tolist():
             draw.line(seg, fill=255, width=w)
-        if self.ss > 1:
-            mask = mask.reduce(self.ss)
+        if ss > 1:
+            mask = mask.reduce(ss)
         mask = ImageChops.multiply(mask, self._grid_fade)
-        return Image.composite(self._grid_solid, img, mask)
+        out.paste(Image.composite(self._grid_solid, img.crop(self._grid_box), mask), (x0, y0))
+        return out
 
     def _background(self, level: int) -> Image.Image:
         bg = self._bg_cache.get(level)
@@ -260,7 +274,8 @@ class SkeletonRenderer:
         bone_depth = 0.5 * (depth[:, a] + depth[:, b])
         bone_scale = 0.5 * (scale[:, a] + scale[:, b])
         bone_width = 2 * _BONE_RADIUS[None, :] * bone_scale
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
             med = np.nanmedian(np.where(ok, depth, np.nan), axis=1)
         root_depth = np.where(ok[:, _J["pelvis"]], depth[:, _J["pelvis"]], med)
 
@@ -286,7 +301,8 @@ class SkeletonRenderer:
         reach = np.maximum(joint_radius, 0.0)
         reach[:, _J["head"]] = np.maximum(reach[:, _J["head"]], head_radius)
         reach = np.where(ok, reach + 2 * self.ss, np.nan)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
             lo = np.nanmin(np.where(ok[..., None], uv - reach[..., None], np.nan), axis=1) / self.ss
             hi = np.nanmax(np.where(ok[..., None], uv + reach[..., None], np.nan), axis=1) / self.ss
         any_ok = ok.any(axis=1)
@@ -377,7 +393,7 @@ class SkeletonRenderer:
         img.paste((0, 0, 0), (left, top, left + w, top + h), sprite)
 
     def frames(self) -> Iterator[np.ndarray]:
-        """Yield every frame as a (size, size, 3) uint8 RGB array."""
+        """Yield every frame as a new, read-only (size, size, 3) uint8 RGB array."""
         for t in range(self.num_frames):
             yield np.asarray(self.render_image(t))
 
@@ -391,6 +407,8 @@ def render_frames(
     supersample: int = 2,
 ) -> Iterator[np.ndarray]:
     """Render ``motion`` as a stick figure: yields one (size, size, 3) uint8 RGB frame per motion frame.
+
+    Each frame is a new read-only array (copy it to draw on it).
 
     ``camera_mode`` ``"follow"`` or ``"fixed"`` (see ``dancegen.render.camera``); ``beat_times`` in
     seconds (from the motion's start) make the background flash on each beat. ``supersample`` is the

@@ -8,6 +8,7 @@ is renamed only on success; on any failure or Ctrl-C nothing is left behind.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import subprocess
 import tempfile
@@ -41,6 +42,14 @@ def _rate(fps: float) -> str:
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1] if lines else "no message"
+
+
+def _chmod_default(path: Path) -> None:
+    """Give ``path`` the permissions of a newly created file (the temp file is private, 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~mask)
 
 
 def _frames_limited(frames: Iterable[np.ndarray], limit: int | None) -> Iterator[np.ndarray]:
@@ -81,8 +90,9 @@ def write_video(
     file ffmpeg can read: its audio from ``audio_start`` seconds on is encoded as AAC, padded with
     silence or cut so that it ends with the video. ``progress`` shows a tqdm bar.
 
-    Raises OutputError (naming ``path``, with ffmpeg's last message) if ffmpeg fails; the target file
-    is then left as it was and no temporary file remains. A bad frame raises ValueError, likewise.
+    Raises OutputError (naming ``path``, with ffmpeg's last message) if ffmpeg fails or there are no
+    frames; the target file is then left as it was and no temporary file remains. A frame of the
+    wrong shape or dtype raises ValueError, with the same clean-up.
     """
     path = Path(path)
     if not fps > 0:
@@ -90,6 +100,10 @@ def write_video(
     width, height = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     if width < 2 or height < 2:
         raise ValueError(f"video size must be at least 2x2, got {width}x{height}")
+    if audio_start < 0:
+        raise ValueError(f"audio_start must be >= 0 seconds, got {audio_start}")
+    if num_frames is not None and num_frames < 1:
+        raise OutputError(f"{path}: cannot write video (no frames).")
     if num_frames is not None and duration is None:
         duration = num_frames / fps
     if duration is not None and num_frames is None:
@@ -106,16 +120,16 @@ def write_video(
         cmd += ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
     cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-r", _rate(fps)]
     if audio_path is not None:
-        cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k", "-af", "apad"]
-        if duration is None:
-            cmd += ["-shortest"]
+        cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k"]
+        # Known length: pad the audio with silence and cut both streams there. Unknown: end with the
+        # video (-shortest; apad would then never end).
+        cmd += ["-af", "apad"] if duration is not None else ["-shortest"]
     else:
         cmd += ["-an"]
     if duration is not None:
         cmd += ["-t", f"{float(duration):.6f}"]
     cmd += ["-movflags", "+faststart"]
 
-    frame_bytes = width * height * 3
     bar = None
     with atomic_path(path) as tmp, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([*cmd, str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
@@ -123,8 +137,9 @@ def write_video(
             if progress:
                 from tqdm import tqdm
 
-                bar = tqdm(total=num_frames, unit="frame", desc=f"writing {path.name}", leave=False)
+                bar = tqdm(total=num_frames, unit="frame", desc=f"rendering {path.name}", leave=False)
             broken = False
+            written = 0
             for frame in _frames_limited(frames, num_frames):
                 arr = np.ascontiguousarray(frame)
                 if arr.dtype != np.uint8 or arr.shape != (height, width, 3):
@@ -136,18 +151,23 @@ def write_video(
                 except (BrokenPipeError, OSError):
                     broken = True  # ffmpeg has stopped reading: its exit status and message tell why
                     break
+                written += 1
                 if bar is not None:
                     bar.update(1)
                 del arr
             with contextlib.suppress(BrokenPipeError, OSError):
                 proc.stdin.close()  # type: ignore[union-attr]
             rc = proc.wait()
-            if rc != 0 or broken:
+            if written == 0 and not broken:
+                raise OutputError(f"{path}: cannot write video (no frames).")
+            # A closed pipe with exit status 0 means ffmpeg reached -t by itself: fine.
+            if rc != 0:
                 err.seek(0)
                 msg = _last_line(err.read().decode("utf-8", "replace"))
                 raise OutputError(f"{path}: cannot write video (ffmpeg: {msg}).")
-            if frame_bytes and tmp.stat().st_size == 0:
-                raise OutputError(f"{path}: cannot write video (no frames).")
+            if tmp.stat().st_size == 0:
+                raise OutputError(f"{path}: cannot write video (ffmpeg wrote nothing).")
+            _chmod_default(tmp)
         except BaseException:
             if proc.poll() is None:
                 proc.kill()
@@ -170,7 +190,7 @@ def probe_video(path: str | Path, count_frames: bool = True) -> dict:
     """Describe a video file by parsing ``ffmpeg -i`` (imageio-ffmpeg has no ffprobe).
 
     Returns ``duration`` (s, container), ``video_codec`` (e.g. ``"h264"``), ``pix_fmt``, ``width``,
-    ``height`` (px), ``fps``, ``num_frames`` (counted by stream-copying the video, no decoding; None
+    ``height`` (px), ``fps``, ``num_frames`` (video packets counted without decoding; None
     when ``count_frames`` is false or not obtainable), ``audio_codec`` (None without audio),
     ``audio_sample_rate`` (Hz or None) and ``audio_channels``. Raises OutputError if the file cannot
     be read as a video.
@@ -210,13 +230,14 @@ def probe_video(path: str | Path, count_frames: bool = True) -> dict:
     if info["video_codec"] is None:
         raise OutputError(f"{path}: not a readable video ({_last_line(text)}).")
     if count_frames:
+        # One line per video packet (= frame for H.264), without decoding.
         res = subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+            [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+             "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"],
             capture_output=True, text=True, errors="replace",
         )  # fmt: skip
-        frames = re.findall(r"frame=\s*(\d+)", res.stderr)
-        if res.returncode == 0 and frames:
-            info["num_frames"] = int(frames[-1])
+        if res.returncode == 0:
+            info["num_frames"] = sum(1 for ln in res.stdout.splitlines() if ln and not ln.startswith("#"))
     return info
 
 
