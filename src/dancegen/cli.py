@@ -217,6 +217,8 @@ def cmd_train(args) -> int:
     else:
         if not args.data_root:
             raise DancegenError("train: give --data-root DIR (the dataset folder) or --prepared FILE.")
+        if args.save_prepared:
+            Path(args.save_prepared).parent.mkdir(parents=True, exist_ok=True)
         data = prepare_data(args.dataset, args.data_root, "train", progress=not args.quiet)
         if not args.no_val:
             try:
@@ -230,6 +232,9 @@ def cmd_train(args) -> int:
         source = {"dataset": args.dataset, "split": "train"}
     result = train(data, args.out, cfg, tcfg, val_data=val, resume=args.resume, progress=not args.quiet, info=source,
                    time_budget_s=args.time_budget * 60 if args.time_budget else None)
+    if result.steps == 0:
+        print(f"no training step taken (--max-steps {tcfg.max_steps}); nothing written to {args.out}")
+        return 0
     val_txt = f", validation loss {result.val_loss:.4f}" if result.val_loss is not None else ""
     print(f"trained to step {result.steps} in {result.seconds:.0f} s: loss {result.final_loss:.4f}{val_txt}; checkpoint in {Path(args.out) / 'checkpoint'}")
     return 0
