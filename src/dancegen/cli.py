@@ -7,6 +7,7 @@ code 2; outputs are checked before any work starts and written atomically.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
@@ -14,6 +15,11 @@ from pathlib import Path
 
 from dancegen import __version__
 from dancegen.errors import DancegenError
+from dancegen.render.options import add_render_arguments
+
+#: Modules that add their own subcommand: each has ``add_command(subparsers)``, which registers a
+#: parser whose ``func(args) -> int`` does the work (imports inside, so ``--help`` stays fast).
+PLUGIN_COMMANDS: tuple[str, ...] = ()
 
 #: Songs longer than this are refused unless --max-duration says otherwise (seconds).
 DEFAULT_MAX_DURATION = 900.0
@@ -30,18 +36,6 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _video_size(text: str) -> int:
-    size = int(text)
-    if not 64 <= size <= 4096:
-        raise argparse.ArgumentTypeError(f"--size must be between 64 and 4096 pixels, got {size}")
-    return size
-
-
-def _add_render_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--size", type=_video_size, default=512, help="video width and height in pixels (default 512)")
-    p.add_argument("--camera", choices=["follow", "fixed"], default="follow", help="camera mode (default follow)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dancegen", description="Music in, 3D dance out, rendered to video.")
     parser.add_argument("--version", action="version", version=f"dancegen {__version__}")
@@ -52,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     p.add_argument("--save-motion", default=None, metavar="OUT.npz", help="also save the motion (.npz)")
     _add_generation_args(p)
-    _add_render_args(p)
+    add_render_arguments(p)
     p.set_defaults(func=cmd_dance)
 
     p = sub.add_parser("generate", help="song -> motion (.npz)", description="Generate a dance for a song and save the motion only (.npz: joints, fps, skeleton).")
@@ -67,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--audio", default=None, help="song to mux into the video")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_render_args(p)
+    add_render_arguments(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("info", help="describe a checkpoint", description="Print a checkpoint's config, size and training record.")
@@ -98,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="output folder")
     p.add_argument("--fp32", action="store_true", help="keep float32 weights (default: float16, half the size)")
     p.set_defaults(func=cmd_export)
+
+    for module_name in PLUGIN_COMMANDS:
+        importlib.import_module(module_name).add_command(sub)
 
     p = sub.add_parser("demo-song", help="write the license-clean demo song (WAV)", description="Synthesise the demo song (drums, bass, chords at a known tempo).")
     p.add_argument("output", help="output .wav")
@@ -139,14 +136,13 @@ def _generate(args):
 def cmd_dance(args) -> int:
     from dancegen.io import check_output
     from dancegen.motion.motion import save_motion
-    from dancegen.render import render_motion_video
+    from dancegen.render.options import render_to_video
 
     check_output(args.output, args.force)
     if args.save_motion:
         check_output(args.save_motion, args.force)
     motion, feats, secs = _generate(args)
-    render_motion_video(motion, args.output, audio_path=args.audio, size=args.size, camera_mode=args.camera,
-                        beat_times=feats.beat_times, progress=not args.quiet)
+    render_to_video(motion, args.output, args, audio_path=args.audio, beat_times=feats.beat_times, progress=not args.quiet)
     if args.save_motion:
         save_motion(motion, args.save_motion)
     print(f"wrote {args.output} ({motion.duration:.1f} s, tempo {feats.tempo:.0f} BPM, generated in {secs:.1f} s)")
@@ -167,7 +163,7 @@ def cmd_generate(args) -> int:
 def cmd_render(args) -> int:
     from dancegen.io import check_output
     from dancegen.motion.motion import load_motion
-    from dancegen.render import render_motion_video
+    from dancegen.render.options import render_to_video
 
     check_output(args.output, args.force)
     motion = load_motion(args.motion)
@@ -176,8 +172,7 @@ def cmd_render(args) -> int:
         from dancegen.audio import extract_features
 
         beats = extract_features(args.audio, fps=30).beat_times
-    render_motion_video(motion, args.output, audio_path=args.audio, size=args.size, camera_mode=args.camera,
-                        beat_times=beats, progress=not args.quiet)
+    render_to_video(motion, args.output, args, audio_path=args.audio, beat_times=beats, progress=not args.quiet)
     print(f"wrote {args.output}")
     return 0
 
