@@ -19,7 +19,7 @@ from dancegen.render.options import add_render_arguments
 
 #: Modules that add their own subcommand: each has ``add_command(subparsers)``, which registers a
 #: parser whose ``func(args) -> int`` does the work (imports inside, so ``--help`` stays fast).
-PLUGIN_COMMANDS: tuple[str, ...] = ()
+PLUGIN_COMMANDS: tuple[str, ...] = ("dancegen.evaluate",)
 
 #: Songs longer than this are refused unless --max-duration says otherwise (seconds).
 DEFAULT_MAX_DURATION = 900.0
@@ -227,6 +227,8 @@ def cmd_train(args) -> int:
         source = {"dataset": args.dataset, "split": "train"}
     result = train(data, args.out, cfg, tcfg, val_data=val, resume=args.resume, progress=not args.quiet, info=source,
                    time_budget_s=args.time_budget * 60 if args.time_budget else None)
+    if not result.is_main_process:
+        return 0
     if result.steps == 0:
         print(f"no training step taken (--max-steps {tcfg.max_steps}); nothing written to {args.out}")
         return 0

@@ -17,6 +17,7 @@ import math
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,7 @@ class TrainResult:
     final_loss: float
     val_loss: float | None
     seconds: float
+    is_main_process: bool = True
 
 
 def train(
@@ -239,11 +241,13 @@ def train(
     progress: bool = True,
     info: dict[str, Any] | None = None,
     time_budget_s: float | None = None,
+    on_step: Callable[[int, torch.nn.Module], None] | None = None,
 ) -> TrainResult:
     """Train (or resume) a diffusion model on ``data``; writes checkpoints into ``out_dir``.
 
     ``time_budget_s``: after 50 timed steps, lower ``max_steps`` so that training ends within this
-    many seconds; the learning-rate schedule follows the new end.
+    many seconds; the learning-rate schedule follows the new end. ``on_step(step, model)`` is
+    called on every process after each optimiser step with the unwrapped model (for inspection).
     """
     from accelerate import Accelerator
     from tqdm import tqdm
@@ -269,7 +273,10 @@ def train(
     elif resume:
         print(f"--resume: no checkpoint in {state_dir}, starting from scratch", file=sys.stderr)
 
-    accelerator = Accelerator(mixed_precision=tcfg.mixed_precision, gradient_accumulation_steps=tcfg.grad_accum)
+    # cpu=True on a machine without CUDA lets a multi-process launch (torchrun / accelerate launch)
+    # run distributed on CPU with gloo; without it Accelerate would run each process alone.
+    accelerator = Accelerator(mixed_precision=tcfg.mixed_precision, gradient_accumulation_steps=tcfg.grad_accum,
+                              cpu=not torch.cuda.is_available())
     main = accelerator.is_main_process
     torch.manual_seed(tcfg.seed)
     stride = max(1, int(round(tcfg.stride_s * cfg.fps)))
@@ -412,6 +419,8 @@ def train(
                 decay = min(tcfg.ema_decay, (1 + step) / (10 + step))
                 for pe, pm in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
                     pe.lerp_(pm.detach(), 1 - decay)
+            if on_step is not None:
+                on_step(step, accelerator.unwrap_model(model))
             last = {k: float(v.detach()) for k, v in parts.items()}
             bar.update(1)
             bar.set_postfix(loss=f"{last['loss']:.4f}")
@@ -430,4 +439,4 @@ def train(
                 save(step, last_val)
     finally:
         bar.close()
-    return TrainResult(out_dir, step, last["loss"], last_val, elapsed)
+    return TrainResult(out_dir, step, last["loss"], last_val, elapsed, main)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dancegen.motion.skeleton import COMMON_JOINTS, SMPL24, SMPL24_OFFSETS
-from dancegen.render.camera import Camera, CameraPath, framing_camera
+from dancegen.render.camera import ORBIT_PERIOD_S, Camera, CameraPath, framing_camera
 
 FPS = 30.0
 
@@ -41,7 +41,7 @@ def assert_in_frame(cam: CameraPath, joints: np.ndarray) -> None:
     assert (uv >= 0).all() and (uv <= cam.size).all(), (uv.min(), uv.max())
 
 
-@pytest.mark.parametrize("mode", ["follow", "fixed"])
+@pytest.mark.parametrize("mode", ["follow", "orbit", "fixed"])
 def test_walk_and_jump_stays_in_frame(mode: str) -> None:
     joints = walk_and_jump()
     cam = framing_camera(joints, 128, mode, fps=FPS)
@@ -133,7 +133,7 @@ def test_floor_estimate_is_under_the_feet() -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="camera mode"):
-        framing_camera(walk_and_jump(), 128, "orbit")
+        framing_camera(walk_and_jump(), 128, "spiral")
     with pytest.raises(ValueError):
         framing_camera(np.zeros((5, 18)), 128)
 
@@ -165,7 +165,7 @@ def test_projection_is_vectorised_and_matches_single_cameras() -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    mode=st.sampled_from(["follow", "fixed"]),
+    mode=st.sampled_from(["follow", "orbit", "fixed"]),
     offset=st.tuples(
         st.floats(-50, 50), st.floats(-2, 2), st.floats(-50, 50)
     ),
@@ -195,3 +195,30 @@ def test_property_body_stays_in_frame(mode, offset, scale, walk, jump, turn, siz
 
 def test_common_joint_order_assumption() -> None:
     assert COMMON_JOINTS[0] == "pelvis"
+
+
+def test_orbit_circles_the_dancer_slowly_without_zooming() -> None:
+    joints = walk_and_jump(seconds=6.0, walk=1.0, jump=0.2)
+    cam = framing_camera(joints, 128, "orbit", fps=FPS)
+    assert cam.rotations is not None and cam.rotations.shape == (len(cam), 3, 3)
+    offset = cam.positions - cam.targets
+    dist = np.linalg.norm(offset, axis=1)
+    np.testing.assert_allclose(dist, dist[0], rtol=1e-9)  # no zoom
+    assert offset[0, 2] > 0 and abs(offset[0, 0]) < 1e-9  # starts in front of the dancer
+    yaw = np.unwrap(np.arctan2(offset[:, 0], offset[:, 2]))
+    rate = np.rad2deg(np.diff(yaw)) * FPS
+    np.testing.assert_allclose(rate, 360.0 / ORBIT_PERIOD_S, rtol=1e-6)  # 15 degrees per second, steady
+    assert 10.0 <= cam.pitch_deg <= 15.0
+    # Every frame's camera looks at its target, and the rotations are proper rotations.
+    for t in (0, 50, len(cam) - 1):
+        uv, _ = cam[t].project(cam.targets[t])
+        np.testing.assert_allclose(uv, [64.0, 64.0], atol=1e-6)
+        np.testing.assert_allclose(cam.rotations[t] @ cam.rotations[t].T, np.eye(3), atol=1e-12)
+    # Scaled (supersampled) cameras keep the rotations; the floor grid works for a turning camera.
+    big = cam.scaled(2)
+    np.testing.assert_allclose(big.project(joints)[0], 2 * cam.project(joints)[0])
+    segs, depths, valid = cam.floor_grid(0.5, 4.0)
+    assert valid.sum(axis=1).min() > 10 and (depths[valid] > 0).all()
+    assert (segs[valid][..., 1] > 128 * 0.3).all() and (segs[valid][..., 1] <= 128 * 1.15 + 1e-6).all()
+    with pytest.raises(ValueError, match="orbit_period_s"):
+        framing_camera(joints, 128, "orbit", orbit_period_s=0.0)

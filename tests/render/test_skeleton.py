@@ -172,7 +172,7 @@ def test_empty_motion_and_bad_arguments() -> None:
     m = Motion(np.zeros((0, 24, 3)), FPS, "smpl24")
     assert list(render_frames(m, size=64)) == []
     with pytest.raises(ValueError, match="camera mode"):
-        render_frames(moving("smpl24"), size=64, camera_mode="orbit")  # raises at the call
+        render_frames(moving("smpl24"), size=64, camera_mode="spiral")  # raises at the call
     with pytest.raises(ValueError):
         render_frames(moving("smpl24"), size=8)
 

@@ -253,19 +253,23 @@ def render_motion_video(
     *,
     fps: float | None = None,
     duration: float | None = None,
+    style: str = "art",
+    energy: np.ndarray | None = None,
 ) -> Path:
-    """Render ``motion`` as a stick-figure video at ``path`` (H.264 MP4, ``size`` x ``size`` px).
+    """Render ``motion`` as a video at ``path`` (H.264 MP4, ``size`` x ``size`` px) in a built-in style.
 
-    The video has one frame per motion frame at the motion's fps (or ``fps``: the motion is first
-    resampled to it), so it lasts ``motion.duration`` seconds unless ``duration`` (s) is given.
-    ``audio_path`` / ``audio_start`` (s): the song, muxed as AAC from that offset and cut to the
-    video. ``beat_times`` (s, from the motion's start) flash the background. Returns ``path``.
+    ``style`` is one of ``dancegen.render.styles.STYLES`` (default ``"art"``; ``"skeleton"`` is the
+    stick figure). The video has one frame per motion frame at the motion's fps (or ``fps``: the
+    motion is first resampled to it), so it lasts ``motion.duration`` seconds unless ``duration`` (s)
+    is given. ``audio_path`` / ``audio_start`` (s): the song, muxed as AAC from that offset and cut
+    to the video. ``beat_times`` (s, from the motion's start) and ``energy`` (per frame, [0, 1])
+    drive the music-reactive background. Returns ``path``.
     """
-    from dancegen.render.skeleton import render_frames
+    from dancegen.render.styles import style_frames
 
     if fps is not None and abs(fps - motion.fps) > 1e-9:
         motion = motion.resample(fps)
-    frames = render_frames(motion, size=size, camera_mode=camera_mode, beat_times=beat_times)
+    frames = style_frames(motion, style, size=size, camera_mode=camera_mode, beat_times=beat_times, energy=energy)
     return write_video(
         frames, path, fps=motion.fps, size=size, audio_path=audio_path, audio_start=audio_start,
         duration=duration if duration is not None else motion.duration,

@@ -1,0 +1,8 @@
+"""Makes ``metric_helpers`` (hand-built SMPL poses) importable by the metric tests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
