@@ -193,18 +193,3 @@ def test_bad_arguments(files, synth, tmp_path, capfd):
     (one / "song0.npz").write_bytes((gt / "song0.npz").read_bytes())
     code, _, err = run_cli(["evaluate", "--gt", one, "--pred", pred, "--quiet"], capfd)
     assert_clean_failure(code, err, "at least 2 clips")
-
-
-def test_dataset_mode_on_the_real_dwm_data(dwm_root, tmp_path, capfd):
-    """Two real test songs, 10 s each (the full split: docs/RESULTS.md)."""
-    out = tmp_path / "dwm.json"
-    code, stdout, err = run_cli(
-        ["evaluate", "--dataset", "dance_with_melody", "--data-root", dwm_root, "--limit", "2", "--seconds", "10",
-         "--protocols", "bailando,edge", "--json", out, "--quiet"],  # fmt: skip
-        capfd,
-    )
-    assert code == 0, err
-    data = json.loads(out.read_text())
-    assert data["test_set"] == ["DANCE_C_7", "DANCE_R_5"] and data["pool"]["clips"] == 29
-    assert set(data["rows"]) == ROWS
-    assert all(c["seconds"] == pytest.approx(10.0, abs=0.05) for c in data["rows"]["model"]["per_clip"])

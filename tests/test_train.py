@@ -72,3 +72,13 @@ def test_learning_rate_warms_up_then_decays():
     assert lrs[0] < lrs[9] == pytest.approx(1e-3)
     assert lrs[99] < lrs[50] < lrs[10]
     assert min(lrs[10:]) >= 1e-4 - 1e-12
+
+
+def test_onecycle_schedule_rises_then_falls():
+    t = TrainConfig(lr=1e-3, max_steps=100, lr_schedule="onecycle")
+    lrs = [lr_at(s, t) for s in range(100)]
+    peak = int(np.argmax(lrs))
+    assert 25 <= peak <= 31 and lrs[peak] == pytest.approx(1e-3, rel=1e-3)
+    assert lrs[0] == pytest.approx(1e-3 / 25)
+    assert lrs[-1] < 1e-5
+    assert all(a <= b + 1e-15 for a, b in zip(lrs[:peak], lrs[1 : peak + 1]))

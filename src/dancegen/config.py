@@ -56,6 +56,7 @@ class TrainConfig:
 
     batch_size: int = 32
     lr: float = 2e-4
+    lr_schedule: str = "cosine"  # "cosine" (warm-up + cosine to 10%) or "onecycle"
     weight_decay: float = 0.01
     warmup_steps: int = 500
     max_steps: int = 20000
@@ -70,6 +71,10 @@ class TrainConfig:
     mixed_precision: str = "no"  # "no", "fp16", "bf16" (Accelerate)
     grad_accum: int = 1
     loss: LossWeights = field(default_factory=LossWeights)
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in ("cosine", "onecycle"):
+            raise DancegenError(f"lr_schedule must be 'cosine' or 'onecycle', got {self.lr_schedule!r}.")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -210,7 +210,20 @@ def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]
 
 
 def lr_at(step: int, tcfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak at ``max_steps``."""
+    """Learning rate at ``step``.
+
+    ``cosine``: linear warm-up over ``warmup_steps``, then cosine decay to 10% of the peak at
+    ``max_steps``. ``onecycle`` (Smith's one-cycle, as torch's OneCycleLR with its defaults): cosine
+    rise from lr/25 to lr over the first 30% of ``max_steps``, then cosine fall to lr/1e4.
+    """
+    if tcfg.lr_schedule == "onecycle":
+        total = max(1, tcfg.max_steps)
+        up = max(1, int(0.3 * total))
+        start, end = tcfg.lr / 25, tcfg.lr / 25 / 1e4
+        if step < up:
+            return start + (tcfg.lr - start) * 0.5 * (1 - math.cos(math.pi * step / up))
+        progress = min(1.0, (step - up) / max(1, total - up))
+        return end + (tcfg.lr - end) * 0.5 * (1 + math.cos(math.pi * progress))
     if step < tcfg.warmup_steps:
         return tcfg.lr * (step + 1) / tcfg.warmup_steps
     progress = min(1.0, (step - tcfg.warmup_steps) / max(1, tcfg.max_steps - tcfg.warmup_steps))
@@ -242,12 +255,14 @@ def train(
     info: dict[str, Any] | None = None,
     time_budget_s: float | None = None,
     on_step: Callable[[int, torch.nn.Module], None] | None = None,
+    on_validation: Callable[[int, float], None] | None = None,
 ) -> TrainResult:
     """Train (or resume) a diffusion model on ``data``; writes checkpoints into ``out_dir``.
 
     ``time_budget_s``: after 50 timed steps, lower ``max_steps`` so that training ends within this
     many seconds; the learning-rate schedule follows the new end. ``on_step(step, model)`` is
-    called on every process after each optimiser step with the unwrapped model (for inspection).
+    called on every process after each optimiser step with the unwrapped model (for inspection);
+    ``on_validation(step, val_loss)`` after each validation (hyperparameter search reports there).
     """
     from accelerate import Accelerator
     from tqdm import tqdm
@@ -430,6 +445,8 @@ def train(
             do_val = step % tcfg.val_every == 0 or step == tcfg.max_steps
             if do_val:
                 last_val = val_loss()
+                if on_validation is not None and last_val is not None:
+                    on_validation(step, last_val)
             if main and (step % tcfg.log_every == 0 or do_val):
                 with open(log_path, "a", newline="") as fh:
                     csv.writer(fh).writerow([step] + [f"{last[k]:.6f}" for k in ("loss", "recon", "joints", "velocity", "foot")]

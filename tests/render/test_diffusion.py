@@ -262,6 +262,7 @@ def test_hub_id_not_in_cache_while_offline(tiny_weights, motion_file, offline, t
     code, err = run_cli(args, capfd)
     assert_one_sentence(code, err, "--controlnet dancegen-test/no-such-controlnet", "HF_HUB_OFFLINE")
     assert not out.exists()
+    assert not (tmp_path / "out_frames").exists()  # no empty frames folder left behind
 
 
 def test_check_settings_without_diffusers(tmp_path) -> None:

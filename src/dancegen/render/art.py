@@ -1,6 +1,6 @@
 """The art renderer: a lit, shaded 3D figure on a stage that reacts to the music ("art" and "neon").
 
-**Figure ("art").** The common 18-point body (any skeleton) is dressed in 24 tapered capsules (torso,
+**Figure ("art").** The common 18-point body (any skeleton) is dressed in 17 tapered capsules (torso,
 hips, shoulders, neck, limbs, hands, feet) and a spherical head, sized with the body. Each capsule
 is drawn as an impostor: for every pixel of its bounding box, the closest point on the projected
 axis gives the distance to the axis (anti-aliased coverage from it, one pixel wide), a normal (the

@@ -581,12 +581,18 @@ def render_diffusion_frames(
     if controls.ndim != 4 or controls.shape[1] != controls.shape[2] or controls.shape[3] != 3:
         raise ValueError(f"control maps must be (T, size, size, 3), got {controls.shape}")
     sources = check_settings(settings, size, weights=pipe is None)
+    created = not Path(frames_dir).exists()
     store = FrameStore(frames_dir, fingerprint(settings, controls_digest(controls), size, T), force=force)
     start = store.done(T)
     if start >= T:
         return store
     if pipe is None:
-        pipe = load_pipeline(settings, sources)
+        try:
+            pipe = load_pipeline(settings, sources)
+        except BaseException:
+            if created:  # nothing was made: leave no empty frames folder behind
+                shutil.rmtree(store.folder, ignore_errors=True)
+            raise
     from tqdm import tqdm
 
     bar = tqdm(total=T, initial=start, unit="frame", desc=f"diffusion ({settings.path})", disable=not progress,
