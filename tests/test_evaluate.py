@@ -119,10 +119,16 @@ def test_file_mode_scores_edge_and_bailando_outputs(files, tmp_path, capfd):
     assert [c["name"] for c in system["per_clip"]] == ["song0", "song1"]
     assert all(c["seconds"] == pytest.approx(8.0) for c in system["per_clip"])
     assert system["metrics"]["bailando"]["BAS"] is not None
-    # without music: no BAS, no mismatched row, the rest still computed
-    code, stdout, err = run_cli(["evaluate", "--gt", files["gt"], "--pred", files["pred"], "--quiet"], capfd)
+    # without music: no BAS, no mismatched row, the rest still computed; --ignore-names shrinks the pool
+    ignore = tmp_path / "ignore.txt"
+    ignore.write_text("song4 \n")
+    code, stdout, err = run_cli(
+        ["evaluate", "--gt", files["gt"], "--pred", files["pred"], "--ignore-names", ignore, "--json", out, "--force",
+         "--quiet"], capfd)  # fmt: skip
     assert code == 0, err
     assert "GT, mismatched music" not in stdout and "system (pred)" in stdout
+    data = json.loads(out.read_text())
+    assert data["pool"]["clips"] == 4 and data["rows"]["system"]["metrics"]["bailando"]["BAS"] is None
 
 
 def _pred_dir(tmp_path: Path, joints: np.ndarray, fps: float = 60.0, skeleton: str = "smpl24") -> Path:

@@ -51,6 +51,8 @@ def add_command(subparsers: Any) -> None:
     f.add_argument("--test-names", default=None, metavar="FILE", nargs="+",
                    help="name lists (one a line) of the --gt clips forming the ground-truth row "
                         "(default: the --gt clips named like a --pred clip)")  # fmt: skip
+    f.add_argument("--ignore-names", default=None, metavar="FILE", nargs="+",
+                   help="name lists of --gt clips to leave out of the pool (AIST++: annotations/splits/ignore_list.txt)")
     p.add_argument("--protocols", default="bailando,fact,edge,fixed",
                    help="comma-separated protocols: bailando, fact, edge, fixed (default all)")  # fmt: skip
     p.add_argument("--json", default=None, metavar="OUT", help="write every metric to this JSON file")
@@ -259,6 +261,19 @@ def _attach_music(clips: list, music_dir: Path, what: str) -> None:
         c.music_name = found[c.name].name
 
 
+def _read_names(files: list[str]) -> list[str]:
+    """Names listed one a line (surrounding whitespace stripped, blank lines skipped) in ``files``."""
+    from dancegen.metrics import EvaluationError
+
+    names: list[str] = []
+    for f in files:
+        try:
+            names += [ln.strip() for ln in Path(f).read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except (OSError, UnicodeDecodeError) as err:
+            raise EvaluationError(f"{f}: cannot read the name list ({err}).") from None
+    return names
+
+
 def _file_rows(args: argparse.Namespace, timings: dict[str, float]):
     from dancegen.metrics import EvaluationError
     from dancegen.metrics.references import mismatched_music, static_mean_pose
@@ -266,15 +281,13 @@ def _file_rows(args: argparse.Namespace, timings: dict[str, float]):
 
     t0 = time.perf_counter()
     pool = _read_clips(args.gt, "--gt")
+    if args.ignore_names:
+        ignored = set(_read_names(args.ignore_names))
+        pool = [c for c in pool if c.name not in ignored]
     preds = _read_clips(args.pred, "--pred")
     by_name = {c.name: c for c in pool}
     if args.test_names:
-        wanted: list[str] = []
-        for f in args.test_names:
-            try:
-                wanted += [ln.strip() for ln in Path(f).read_text(encoding="utf-8").splitlines() if ln.strip()]
-            except (OSError, UnicodeDecodeError) as err:
-                raise EvaluationError(f"{f}: cannot read the name list ({err}).") from None
+        wanted = _read_names(args.test_names)
         absent = [n for n in wanted if n not in by_name]
         if absent:
             raise EvaluationError(
