@@ -46,9 +46,13 @@ def test_missing_ray_gives_an_install_hint(monkeypatch, tmp_path, capfd):
     assert code == 2 and "pip install" in err and "Traceback" not in err
 
 
-def test_two_trial_search_writes_its_best_config(tmp_path):
+@pytest.mark.parametrize("search", ["random", "optuna", "hyperopt"])
+def test_two_trial_search_writes_its_best_config(tmp_path, search):
     pytest.importorskip("ray.tune")
     from dancegen.tune import run_tuning
+
+    if search != "random":
+        pytest.importorskip(search)
 
     rng = np.random.default_rng(0)
     joints = [np.cumsum(rng.normal(scale=0.01, size=(120, 23, 3)), axis=0).astype(np.float32) + 1 for _ in range(2)]
@@ -68,7 +72,7 @@ def test_two_trial_search_writes_its_best_config(tmp_path):
     spec["base_config"] = str(base_file)
     space.write_text(json.dumps(spec))
     best = run_tuning(tmp_path / "p.train.npz", tmp_path / "out", space, trials=2, max_steps_per_trial=4,
-                      scheduler="fifo", cpus_per_trial=1)
+                      scheduler="asha" if search == "random" else "fifo", search=search, cpus_per_trial=1)
     written = json.loads((tmp_path / "out" / "best_config.json").read_text())
     assert written == best
     assert 1e-4 <= written["train"]["lr"] <= 1e-2 and written["model"]["d_model"] == 32

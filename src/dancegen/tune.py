@@ -144,7 +144,7 @@ def run_tuning(
         try:
             from ray.tune.search.hyperopt import HyperOptSearch
         except ImportError:
-            raise TuneError("--search hyperopt needs: pip install hyperopt") from None
+            raise TuneError(INSTALL_HINT + " (hyperopt)") from None
         search_alg = HyperOptSearch(random_state_seed=seed)
     else:
         raise TuneError(f"unknown --search {search!r} (random, optuna, hyperopt).")
