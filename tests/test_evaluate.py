@@ -78,7 +78,7 @@ def files(tmp_path_factory, synth) -> dict[str, Path]:
 def test_dataset_mode_end_to_end(synth, tmp_path, capfd):
     out, report = tmp_path / "eval.json", tmp_path / "report"
     code, stdout, err = run_cli(
-        ["evaluate", "--dataset", "synthetic", "--data-root", synth, "--json", out, "--report", report, "--quiet"], capfd
+        ["evaluate", "--dataset", "synthetic", "--data-root", synth, "--steps", "5", "--json", out, "--report", report, "--quiet"], capfd
     )
     assert code == 0, err
     assert "NOT COMPARABLE WITH AIST++ FIGURES" in stdout

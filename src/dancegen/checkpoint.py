@@ -34,7 +34,7 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 ASSETS = Path(__file__).resolve().parent / "assets"
 #: Shipped checkpoints, selectable by name with --checkpoint.
-BUILTIN = {"default": ASSETS / "default"}
+BUILTIN = {"default": ASSETS / "default", "gan": ASSETS / "gan"}
 
 
 @dataclass
@@ -48,10 +48,13 @@ class Checkpoint:
     path: Path | None = None
 
     def build_model(self, device: str = "cpu"):
-        """The DanceDenoiser with these weights, in eval mode."""
-        from dancegen.models.diffusion import DanceDenoiser
+        """The network with these weights, in eval mode: a DanceDenoiser, or a DanceGenerator (GAN)."""
+        if self.config.family == "gan":
+            from dancegen.models.gan import DanceGenerator as Net
+        else:
+            from dancegen.models.diffusion import DanceDenoiser as Net
 
-        model = DanceDenoiser(self.config)
+        model = Net(self.config)
         try:
             model.load_state_dict(self.state_dict)
         except RuntimeError as err:

@@ -19,7 +19,7 @@ from dancegen.render.options import add_render_arguments
 
 #: Modules that add their own subcommand: each has ``add_command(subparsers)``, which registers a
 #: parser whose ``func(args) -> int`` does the work (imports inside, so ``--help`` stays fast).
-PLUGIN_COMMANDS: tuple[str, ...] = ("dancegen.evaluate", "dancegen.tune")
+PLUGIN_COMMANDS: tuple[str, ...] = ("dancegen.evaluate", "dancegen.tune", "dancegen.videos.commands")
 
 #: Songs longer than this are refused unless --max-duration says otherwise (seconds).
 DEFAULT_MAX_DURATION = 900.0

@@ -20,8 +20,9 @@ T = TypeVar("T")
 
 @dataclass
 class ModelConfig:
-    """Shape and diffusion settings of the EDGE-style denoiser (everything needed to rebuild it)."""
+    """Shape of a model (everything needed to rebuild it): the diffusion denoiser or the GAN."""
 
+    family: str = "diffusion"  # "diffusion" (EDGE-style denoiser) or "gan" (the seed's GAN)
     skeleton: str = "dwm23"
     fps: int = 30
     window: int = 150  # frames per training/sampling window (5 s at 30 fps)
@@ -38,6 +39,12 @@ class ModelConfig:
     cond_drop_prob: float = 0.25  # classifier-free guidance: share of examples trained without music
     sample_steps: int = 20  # DDIM steps at generation time
     guidance: float = 2.0  # classifier-free guidance weight (1 = plain conditional)
+    noise_dim: int = 64  # GAN: size of the noise code z
+    disc_channels: int = 64  # GAN: width of the discriminator's first layer
+
+    def __post_init__(self) -> None:
+        if self.family not in ("diffusion", "gan"):
+            raise DancegenError(f"model family must be 'diffusion' or 'gan', got {self.family!r}.")
 
 
 @dataclass
@@ -48,6 +55,9 @@ class LossWeights:
     velocity: float = 1.0  # decoded joint velocities (MSE, (m/s)^2): punishes jitter
     joints: float = 10.0  # decoded joint positions (MSE, m^2)
     foot: float = 1.0  # squared speed (m/s)^2 of feet the model predicts planted (anti foot-skate)
+    adversarial: float = 1.0  # GAN: hinge loss of the generator
+    feature_matching: float = 10.0  # GAN: L1 between discriminator activations on real and generated
+    mode_seeking: float = 1.0  # GAN: 1 / (output distance per code distance) for two codes, one song
 
 
 @dataclass

@@ -86,6 +86,9 @@ def generate_features(
         out[:-1, hop:] = blend
         return out
 
+    if cfg.family == "gan":
+        return ckpt.normalizer.denormalize(_stitch(_gan_windows(model, windows, gen, settings, tie, progress), ov, total))
+
     pieces: list[np.ndarray] = []
     prev_last: torch.Tensor | None = None
     done = 0
@@ -107,6 +110,26 @@ def generate_features(
                 progress(done, len(windows))
     feats = np.concatenate(pieces)[:total]
     return ckpt.normalizer.denormalize(feats)
+
+
+def _gan_windows(model, windows: np.ndarray, gen, settings: GenerationSettings, tie, progress) -> np.ndarray:
+    """GAN: one noise code per window, all windows generated (in chunks), overlaps cross-faded once."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for a in range(0, len(windows), settings.chunk_windows):
+            chunk = torch.from_numpy(windows[a : a + settings.chunk_windows])
+            out.append(model(chunk, model.sample_noise(len(chunk), gen)))
+            if progress is not None:
+                progress(a + len(chunk), len(windows))
+        return tie(torch.cat(out)).numpy()
+
+
+def _stitch(x: np.ndarray, ov: int, total: int) -> np.ndarray:
+    """Windows (N, W, D) whose overlaps agree -> one sequence (total, D): the first window whole,
+    then each later window without its first ``ov`` frames."""
+    return np.concatenate([x[0]] + [w[ov:] for w in x[1:]])[:total]
 
 
 def generate_motion(

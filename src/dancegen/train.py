@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from dancegen.checkpoint import _write_dir_atomically, load_checkpoint, save_checkpoint
 from dancegen.config import ModelConfig, TrainConfig, from_dict, to_dict
-from dancegen.errors import CheckpointError, DatasetError
+from dancegen.errors import CheckpointError, DancegenError, DatasetError
 from dancegen.models.diffusion import DanceDenoiser, count_parameters
 from dancegen.models.sampling import Diffusion
 from dancegen.motion.representation import FeatureLayout, Normalizer, decode, encode
@@ -172,39 +172,172 @@ def diffusion_losses(
     xt = diffusion.q_sample(x0, t, noise)
     pred = model(xt, t, music, drop)
     w = tcfg.loss
+    parts = motion_losses(pred, x0, normalizer, cfg)
+    parts["recon"] = F.mse_loss(pred, x0)
+    parts["loss"] = w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"] + w.foot * parts["foot"]
+    return parts
+
+
+def motion_losses(pred: torch.Tensor, x0: torch.Tensor, normalizer: Normalizer, cfg: ModelConfig) -> dict[str, torch.Tensor]:
+    """Joint-space terms shared by every family, for normalised features pred, x0 (B, T, D).
+
+    joints: MSE of decoded joint positions (m^2); velocity: MSE of joint velocities ((m/s)^2);
+    foot: squared speed ((m/s)^2) of feet that ``pred`` itself marks as planted (anti foot-skate).
+    """
     num_joints = get_skeleton(cfg.skeleton).num_joints
     lay = FeatureLayout(num_joints)
-    recon = F.mse_loss(pred, x0)
     j_pred = decode(normalizer.denormalize(pred), num_joints, cfg.fps)
     j_true = decode(normalizer.denormalize(x0), num_joints, cfg.fps)
-    joints = F.mse_loss(j_pred, j_true)
     v_pred = (j_pred[:, 1:] - j_pred[:, :-1]) * cfg.fps  # (B, T-1, J, 3) m/s
     velocity = F.mse_loss(v_pred, (j_true[:, 1:] - j_true[:, :-1]) * cfg.fps)
     feet = list(get_skeleton(cfg.skeleton).feet)
     contact = (normalizer.denormalize(pred)[:, :-1, lay.contacts] > 0.5).float().detach()
-    foot = ((v_pred[:, :, feet] ** 2).sum(-1) * contact).mean()  # (m/s)^2 of feet the model says are planted
-    total = w.recon * recon + w.joints * joints + w.velocity * velocity + w.foot * foot
-    return {"loss": total, "recon": recon, "joints": joints, "velocity": velocity, "foot": foot}
+    foot = ((v_pred[:, :, feet] ** 2).sum(-1) * contact).mean()
+    return {"joints": F.mse_loss(j_pred, j_true), "velocity": velocity, "foot": foot}
+
+
+class DiffusionObjective:
+    """Trains the EDGE-style denoiser: one network, the diffusion losses."""
+
+    log_keys = ("loss", "recon", "joints", "velocity", "foot")
+
+    def __init__(self, cfg: ModelConfig, tcfg: TrainConfig, normalizer: Normalizer) -> None:
+        self.cfg, self.tcfg, self.normalizer = cfg, tcfg, normalizer
+        self.diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
+
+    def build(self) -> dict[str, torch.nn.Module]:
+        return {"model": DanceDenoiser(self.cfg)}
+
+    def optimizer(self, name: str, net: torch.nn.Module) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(net.parameters(), lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
+
+    def step(self, nets, opts, x, music, gen, accelerator) -> dict[str, torch.Tensor]:
+        model, opt = nets["model"], opts["model"]
+        with accelerator.accumulate(model):
+            with accelerator.autocast():
+                parts = diffusion_losses(model, self.diffusion, x, music, self.normalizer, self.cfg, self.tcfg, generator=gen)
+            accelerator.backward(parts["loss"])
+            if accelerator.sync_gradients and self.tcfg.grad_clip > 0:
+                accelerator.clip_grad_norm_(model.parameters(), self.tcfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        return parts
+
+    def validation_loss(self, model, x, music, vgen: torch.Generator) -> torch.Tensor:
+        b, dev = len(x), x.device
+        t = torch.linspace(50, self.diffusion.steps - 50, b).long().to(dev)
+        noise = torch.randn(x.shape, generator=vgen).to(dev)
+        parts = diffusion_losses(model, self.diffusion, x, music, self.normalizer, self.cfg, self.tcfg, t=t,
+                                 noise=noise, drop=torch.zeros(b, dtype=torch.bool, device=dev))
+        return parts["loss"]
+
+
+#: Cap of the mode-seeking ratio (normalised-feature L1 per unit of code L1): about the distance
+#: between two different real dances (~0.5 std) per code distance (E|z1 - z2| = 1.13).
+MODE_SEEKING_CAP = 0.5
+
+
+class GanObjective:
+    """Trains the seed's GAN: hinge loss under spectral norm, alternating D and G updates.
+
+    Generator loss = adversarial + feature matching (L1 of discriminator activations) + recon (L1
+    of normalised features) + joints + velocity + foot (as the diffusion model) + mode seeking
+    (minus the distance between the dances of two codes per code distance, capped at
+    ``MODE_SEEKING_CAP``, so z is not ignored).
+    """
+
+    log_keys = ("loss", "d_loss", "adversarial", "feature_matching", "recon", "joints", "velocity", "foot",
+                "mode_seeking", "d_real_acc", "d_fake_acc")
+
+    def __init__(self, cfg: ModelConfig, tcfg: TrainConfig, normalizer: Normalizer) -> None:
+        self.cfg, self.tcfg, self.normalizer = cfg, tcfg, normalizer
+        if tcfg.grad_accum != 1:
+            raise DancegenError("the GAN trains without gradient accumulation (--grad-accum 1).")
+
+    def build(self) -> dict[str, torch.nn.Module]:
+        from dancegen.models.gan import DanceDiscriminator, DanceGenerator
+
+        return {"model": DanceGenerator(self.cfg), "disc": DanceDiscriminator(self.cfg)}
+
+    def optimizer(self, name: str, net: torch.nn.Module) -> torch.optim.Optimizer:
+        return torch.optim.Adam(net.parameters(), lr=self.tcfg.lr, betas=(0.5, 0.999))
+
+    def generator_losses(self, gen_net, disc, x, music, z1, z2) -> dict[str, torch.Tensor]:
+        w = self.tcfg.loss
+        fake = gen_net(music, z1)
+        parts = motion_losses(fake, x, self.normalizer, self.cfg)
+        parts["recon"] = F.l1_loss(fake, x)
+        total = w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"] + w.foot * parts["foot"]
+        if disc is not None:
+            logits, f_fake = disc(fake, music)
+            with torch.no_grad():
+                _, f_real = disc(x, music)
+            parts["adversarial"] = -logits.mean()
+            parts["feature_matching"] = sum(F.l1_loss(a, b) for a, b in zip(f_fake, f_real)) / len(f_real)
+            other = gen_net(music, z2)
+            ratio = (fake - other).abs().mean() / ((z1 - z2).abs().mean() + 1e-8)
+            # MSGAN's 1 / ratio explodes while z still has no effect (at initialisation); the
+            # clamped, diversity-sensitive form (DSGAN) gives the same push and stays bounded
+            parts["mode_seeking"] = -torch.clamp(ratio, max=MODE_SEEKING_CAP)
+            total = total + w.adversarial * parts["adversarial"] + w.feature_matching * parts["feature_matching"] \
+                + w.mode_seeking * parts["mode_seeking"]
+        parts["loss"] = total
+        return parts
+
+    def step(self, nets, opts, x, music, gen, accelerator) -> dict[str, torch.Tensor]:
+        g, d = nets["model"], nets["disc"]
+        raw_g = accelerator.unwrap_model(g)
+        b = len(x)
+        z1, z2 = raw_g.sample_noise(b, gen, x.device), raw_g.sample_noise(b, gen, x.device)
+        # discriminator: hinge loss on real vs generated (generator frozen)
+        with torch.no_grad():
+            fake = g(music, z1)
+        real_logits, _ = d(x, music)
+        fake_logits, _ = d(fake, music)
+        d_loss = F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+        opts["disc"].zero_grad(set_to_none=True)
+        accelerator.backward(d_loss)
+        opts["disc"].step()
+        # generator
+        parts = self.generator_losses(g, d, x, music, z1, z2)
+        opts["model"].zero_grad(set_to_none=True)
+        accelerator.backward(parts["loss"])
+        if self.tcfg.grad_clip > 0:
+            accelerator.clip_grad_norm_(g.parameters(), self.tcfg.grad_clip)
+        opts["model"].step()
+        opts["disc"].zero_grad(set_to_none=True)  # the generator step left gradients in D
+        parts["d_loss"] = d_loss.detach()
+        parts["d_real_acc"] = (real_logits > 0).float().mean().detach()
+        parts["d_fake_acc"] = (fake_logits < 0).float().mean().detach()
+        return parts
+
+    def validation_loss(self, model, x, music, vgen: torch.Generator) -> torch.Tensor:
+        z = model.sample_noise(len(x), vgen, x.device)
+        return self.generator_losses(model, None, x, music, z, z)["loss"]
+
+
+OBJECTIVES = {"diffusion": DiffusionObjective, "gan": GanObjective}
 
 
 # --------------------------------------------------------------------------------------------
 # state (exact resume)
 
 
-def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _optimizer_tensors(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """An optimizer's tensors as ``{prefix}{param index}.{name}`` and its param groups (JSON)."""
     sd = opt.state_dict()
     tensors = {}
     for idx, st in sd["state"].items():
         for key, val in st.items():
-            tensors[f"opt.{idx}.{key}"] = torch.as_tensor(val).detach().cpu().clone()
+            tensors[f"{prefix}{idx}.{key}"] = torch.as_tensor(val).detach().cpu().clone()
     return tensors, {"param_groups": sd["param_groups"]}
 
 
-def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list) -> None:
+def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list, prefix: str) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, val in tensors.items():
-        if key.startswith("opt."):
-            _, idx, name = key.split(".", 2)
+        if key.startswith(prefix):
+            idx, name = key[len(prefix) :].split(".", 1)
             state.setdefault(int(idx), {})[name] = val
     opt.load_state_dict({"state": state, "param_groups": groups})
 
@@ -314,30 +447,37 @@ def train(
         if len(vm):
             val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu))
 
-    model = DanceDenoiser(cfg)
-    ema = DanceDenoiser(cfg)
-    ema.load_state_dict(model.state_dict())
-    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    objective = OBJECTIVES[cfg.family](cfg, tcfg, normalizer)
+    nets = objective.build()
+    ema = objective.build()["model"]
+    ema.load_state_dict(nets["model"].state_dict())
+    opts = {name: objective.optimizer(name, net) for name, net in nets.items()}
     gen = torch.Generator().manual_seed(tcfg.seed)
     if state_tensors is not None:
-        model.load_state_dict({k[6:]: v for k, v in state_tensors.items() if k.startswith("model.")})
+        for name, net in nets.items():
+            net.load_state_dict({k[len(name) + 1 :]: v for k, v in state_tensors.items() if k.startswith(f"{name}.")})
         ema.load_state_dict({k[4:]: v for k, v in state_tensors.items() if k.startswith("ema.")})
-        _load_optimizer(opt, state_tensors, state_json["optimizer"]["param_groups"])
+        for name, opt in opts.items():
+            _load_optimizer(opt, state_tensors, state_json["optimizer"][name]["param_groups"], prefix=f"opt.{name}.")
         gen.set_state(state_tensors["rng.data"])
         torch.set_rng_state(state_tensors["rng.torch"])
-    model, opt = accelerator.prepare(model, opt)
+    names = list(nets)
+    prepared = accelerator.prepare(*nets.values(), *opts.values())
+    nets = dict(zip(names, prepared[: len(names)]))
+    opts = dict(zip(names, prepared[len(names) :]))
+    model = nets["model"]
     dev = accelerator.device
     ema.to(dev)
     x_all, m_all = x_all.to(dev), m_all.to(dev)
-    diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
     world, rank = accelerator.num_processes, accelerator.process_index
     n_params = count_parameters(accelerator.unwrap_model(model))
     info = dict(info or {})
     info.update(
+        family=cfg.family,
         parameters=n_params,
         train_windows=int(len(x_all)),
         train_sequences=len(data.names),
-        device=str(dev),
+        device=str(dev) if dev.type != "cuda" else torch.cuda.get_device_name(dev),
         processes=world,
         hardware=platform.processor() or platform.machine(),
         torch=torch.__version__,
@@ -345,13 +485,14 @@ def train(
     elapsed = float(state_json["seconds"]) if state_json else 0.0
     best_val = float(state_json.get("best_val", math.inf)) if state_json else math.inf
     log_path = out_dir / "log.csv"
+    log_keys = objective.log_keys
     if main:
         out_dir.mkdir(parents=True, exist_ok=True)
         if start_step == 0 or not log_path.exists():
             with open(log_path, "w", newline="") as fh:
-                csv.writer(fh).writerow(["step", "loss", "recon", "joints", "velocity", "foot", "val_loss", "lr", "seconds"])
-        if main:
-            print(f"training {n_params / 1e6:.2f} M parameters on {len(x_all)} windows, device {dev}, {world} process(es)", file=sys.stderr)
+                csv.writer(fh).writerow(["step", *log_keys, "val_loss", "lr", "seconds"])
+        print(f"training a {cfg.family} model of {n_params / 1e6:.2f} M parameters on {len(x_all)} windows, "
+              f"device {dev}, {world} process(es)", file=sys.stderr)
 
     def val_loss() -> float | None:
         if val is None:
@@ -363,23 +504,22 @@ def train(
         with torch.no_grad():
             for i in range(0, len(vx), 64):
                 xb, mb = vx[i : i + 64].to(dev), vm[i : i + 64].to(dev)
-                b = len(xb)
-                t = torch.linspace(50, diffusion.steps - 50, b).long().to(dev)
-                noise = torch.randn(xb.shape, generator=vgen).to(dev)
-                parts = diffusion_losses(ema, diffusion, xb, mb, normalizer, cfg, tcfg, t=t, noise=noise, drop=torch.zeros(b, dtype=torch.bool, device=dev))
-                tot += float(parts["loss"]) * b
-                count += b
+                tot += float(objective.validation_loss(ema, xb, mb, vgen)) * len(xb)
+                count += len(xb)
         return tot / count
 
     def save(step: int, last_val: float | None) -> None:
         nonlocal best_val
         if not main:
             return
-        raw = accelerator.unwrap_model(model)
-        opt_tensors, opt_json = _optimizer_tensors(opt)
-        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in raw.state_dict().items()}
+        tensors: dict[str, torch.Tensor] = {}
+        opt_json = {}
+        for name, net in nets.items():
+            raw = accelerator.unwrap_model(net)
+            tensors.update({f"{name}.{k}": v.detach().cpu().contiguous() for k, v in raw.state_dict().items()})
+            opt_tensors, opt_json[name] = _optimizer_tensors(opts[name], prefix=f"opt.{name}.")
+            tensors.update(opt_tensors)
         tensors.update({f"ema.{k}": v.detach().cpu().contiguous() for k, v in ema.state_dict().items()})
-        tensors.update(opt_tensors)
         tensors["rng.data"] = gen.get_state()
         tensors["rng.torch"] = torch.get_rng_state()
         tensors["normalizer.mean"] = torch.from_numpy(normalizer.mean.copy())
@@ -399,8 +539,7 @@ def train(
             save_file(tensors, str(tmp_dir / STATE_TENSORS))
             (tmp_dir / STATE_JSON).write_text(json.dumps(meta, indent=1))
 
-        save_checkpoint(state_dir, cfg, ema.state_dict(), normalizer, run_info,
-                        extra=write_state)
+        save_checkpoint(state_dir, cfg, ema.state_dict(), normalizer, run_info, extra=write_state)
 
     step = start_step
     last = {"loss": float("nan")}
@@ -409,19 +548,14 @@ def train(
     t0 = t_start = time.perf_counter()
     try:
         while step < tcfg.max_steps:
-            model.train()
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, tcfg)
+            for net in nets.values():
+                net.train()
+            for opt in opts.values():
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step, tcfg)
             for _ in range(tcfg.grad_accum):
                 idx = torch.randint(0, len(x_all), (tcfg.batch_size * world,), generator=gen)[rank::world].to(dev)
-                with accelerator.accumulate(model):
-                    with accelerator.autocast():
-                        parts = diffusion_losses(model, diffusion, x_all[idx], m_all[idx], normalizer, cfg, tcfg, generator=gen)
-                    accelerator.backward(parts["loss"])
-                    if accelerator.sync_gradients and tcfg.grad_clip > 0:
-                        accelerator.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
-                    opt.step()
-                    opt.zero_grad(set_to_none=True)
+                parts = objective.step(nets, opts, x_all[idx], m_all[idx], gen, accelerator)
             step += 1
             if time_budget_s is not None and step == start_step + 50:
                 rate = 50 / max(1e-6, time.perf_counter() - t_start)
@@ -449,7 +583,7 @@ def train(
                     on_validation(step, last_val)
             if main and (step % tcfg.log_every == 0 or do_val):
                 with open(log_path, "a", newline="") as fh:
-                    csv.writer(fh).writerow([step] + [f"{last[k]:.6f}" for k in ("loss", "recon", "joints", "velocity", "foot")]
+                    csv.writer(fh).writerow([step] + [f"{last[k]:.6f}" for k in log_keys]
                                             + ["" if not do_val or last_val is None else f"{last_val:.6f}", f"{lr_at(step - 1, tcfg):.3e}", f"{elapsed:.1f}"])
             if step % tcfg.checkpoint_every == 0 or step == tcfg.max_steps:
                 accelerator.wait_for_everyone()

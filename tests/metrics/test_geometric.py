@@ -170,3 +170,38 @@ def test_shape_checks():
         geometric_features(np.zeros((5, 23, 3)))
     with pytest.raises(ValueError):
         geometric_features(np.zeros((1, 24, 3)))
+
+
+def _moved(name: str, delta) -> np.ndarray:
+    pose = rest_pose()
+    pose[idx(name)] += delta
+    return still(pose)
+
+
+def _moving(name: str, per_frame) -> np.ndarray:
+    frames = still(rest_pose(), 12)
+    frames[:, idx(name)] += np.arange(12)[:, None] * np.asarray(per_frame)
+    return frames
+
+
+@pytest.mark.parametrize(
+    "number, changed, meaning",
+    [
+        (15, _moved("rankle", [0.0, 0.0, 0.4]), "right foot in front of the body plane"),
+        (19, _moved("rankle", [-0.3, 0.0, 0.0]), "feet wide apart"),
+        (26, _moved("rknee", [0.0, 0.3, 0.3]), "right thigh raised forward"),
+        (28, _moved("root", [0.0, 0.0, 0.3]), "hips pushed forward of the ankles-neck plane"),
+        (1, _moving("rwrist", [0.0, 0.0, -0.01]), "right hand moving backward, 1.2 m/s at tpf 1/120"),
+        (32, _moving("root", [0.01, 0.0, 0.0]), "root moving fast"),
+    ],
+)
+def test_rule_fires_only_when_the_pose_says_so(number, changed, meaning):
+    assert rule(number, still(rest_pose())) == 0.0, meaning
+    assert rule(number, changed) == 1.0, meaning
+
+
+def test_arm_raised_sideways():
+    pose = rest_pose()
+    assert rule(24, still(pose)) == 1.0  # T-pose: upper arm at 90 degrees to the torso axis
+    pose[idx("relbow")] = pose[idx("rshoulder")] + [0.0, -0.25, 0.0]  # arm hanging down
+    assert rule(24, still(pose)) == 0.0

@@ -39,6 +39,20 @@ def _byte_vocab() -> dict[str, int]:
     return vocab
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """Tiny models gain nothing from threads, and spinning threads slow down a busy machine."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny_weights(tmp_path_factory) -> dict[str, Path]:
     """Tiny SD 1.5-layout pipeline, OpenPose-ControlNet-shaped ControlNet and motion adapter, saved."""

@@ -12,6 +12,7 @@ Modules, one concern each (the math is in ../shared/METRICS.md and docs/METRICS.
 ``protocols``       the named protocols (bailando, fact, edge, fixed) and clip preparation
 ``formats``         reading motions: our .npz, EDGE pickles, Bailando json/npy, AIST++ pickles
 ``suite``           scoring sets of clips (rows) against a ground-truth pool
+``references``      the reference rows (mismatched music, static mean pose, NN retrieval)
 ``report``          Markdown report with PNG plots
 ==================  ==========================================================================
 

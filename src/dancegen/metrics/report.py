@@ -90,7 +90,12 @@ def _slug(name: str) -> str:
 
 
 def _plt():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from dancegen.metrics import EvaluationError
+
+        raise EvaluationError("--report draws plots with matplotlib: pip install -c constraints.txt 'dancegen[report]'.") from None
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
