@@ -26,9 +26,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dancegen.checkpoint import _write_dir_atomically, load_checkpoint, save_checkpoint
+from dancegen.checkpoint import save_checkpoint
 from dancegen.config import ModelConfig, TrainConfig, from_dict, to_dict
-from dancegen.errors import CheckpointError, DancegenError, DatasetError
+from dancegen.errors import DancegenError, DatasetError
 from dancegen.models.diffusion import DanceDenoiser, count_parameters
 from dancegen.models.sampling import Diffusion
 from dancegen.motion.representation import FeatureLayout, Normalizer, decode, encode

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from dancegen.datasets.base import Sequence, floor_offset, register
+from dancegen.io import load_numpy_pickle
 from dancegen.errors import DatasetError
 from dancegen.motion.kinematics import smpl_joints
 from dancegen.motion.motion import Motion
@@ -86,24 +87,6 @@ def parse_aist_name(name: str) -> dict[str, Any]:
     }
 
 
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles dicts, numbers and numpy arrays; refuses every other global."""
-
-    _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self._ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
-
-
 def read_motion_pickle(path: Path) -> dict[str, np.ndarray]:
     """``smpl_poses`` (N,72), ``smpl_trans`` (N,3), ``smpl_scaling`` (1,) of an AIST++ motion pickle.
 
@@ -111,7 +94,7 @@ def read_motion_pickle(path: Path) -> dict[str, np.ndarray]:
     """
     try:
         with open(path, "rb") as fh:
-            data = _NumpyOnlyUnpickler(fh).load()
+            data = load_numpy_pickle(fh)
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError) as err:
         raise DatasetError(f"{path}: not a readable AIST++ motion file ({err}).") from None
     if not isinstance(data, dict) or not {"smpl_poses", "smpl_trans", "smpl_scaling"} <= set(data):

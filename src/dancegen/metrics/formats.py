@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from dancegen.io import load_numpy_pickle
 from dancegen.metrics import EvaluationError
 from dancegen.metrics.skeletons import get_metric_skeleton
 
@@ -42,27 +43,9 @@ BAILANDO_KEYS = ("pred_position", "dance_array", "result", "joints")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    """Unpickles dicts, lists, numbers, strings and numpy arrays; refuses every other global."""
-
-    _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self._ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
-
-
 def _unpickle(path: Path, data: bytes) -> Any:
     try:
-        return _SafeUnpickler(io.BytesIO(data)).load()
+        return load_numpy_pickle(io.BytesIO(data))
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as err:
         raise EvaluationError(f"{path}: not a readable motion pickle ({err}).") from None
 
