@@ -186,3 +186,31 @@ def test_bad_motion_file_for_render(tmp_path, capfd):
     out = tmp_path / "r.mp4"
     code, _, err = run_cli(["render", bad, "-o", out], capfd)
     assert_clean_failure(code, err, "m.npz", out)
+
+
+def test_continue_edit_from_the_command_line(song, tmp_path, capfd):
+    from dancegen.motion import Motion, save_motion
+
+    start = tmp_path / "start.npz"
+    code, _, _ = run_cli(["generate", song, "-o", start, "--quiet"], capfd)
+    m = load_motion(start)
+    head = tmp_path / "head.npz"
+    save_motion(Motion(m.joints[:30], m.fps, m.skeleton), head)
+    out = tmp_path / "cont.npz"
+    code, _, err = run_cli(["generate", song, "-o", out, "--continue", head, "--seed", "5", "--quiet"], capfd)
+    assert code == 0, err
+    assert "30 constrained frames" in err
+    cont = load_motion(out)
+    np.testing.assert_allclose(cont.joints[:30] - cont.joints[0, 0], m.joints[:30] - m.joints[0, 0], atol=5e-3)
+
+
+def test_edit_files_of_the_wrong_skeleton_are_refused(song, tmp_path, capfd):
+    from dancegen.motion import Motion, save_motion
+
+    bad = tmp_path / "smpl.npz"
+    save_motion(Motion(np.zeros((20, 24, 3), np.float32), 30, "smpl24"), bad)
+    out = tmp_path / "x.npz"
+    code, _, err = run_cli(["generate", song, "-o", out, "--continue", bad, "--quiet"], capfd)
+    assert_clean_failure(code, err, "smpl24", out)
+    code, _, err = run_cli(["generate", song, "-o", out, "--keep", "lower", "--quiet"], capfd)
+    assert_clean_failure(code, err, "--keep and --from", out)

@@ -34,6 +34,42 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
                    help=f"refuse songs longer than this many seconds (default {DEFAULT_MAX_DURATION:g})")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    e = p.add_argument_group("edits (inpainting; file formats in docs/EDITING.md)")
+    e.add_argument("--keyframes", metavar="FILE.npz", help="poses to hit: motion .npz plus 'times' (seconds)")
+    e.add_argument("--inbetween", nargs=2, metavar=("A.npz", "B.npz"), help="start with A, end with B, fill the gap")
+    e.add_argument("--keep", choices=["lower", "upper"], help="keep this body part of --from, generate the rest")
+    e.add_argument("--from", dest="from_motion", metavar="MOTION.npz", help="the motion --keep takes its body part from")
+    e.add_argument("--continue", dest="continue_motion", metavar="MOTION.npz", help="continue this motion into the song")
+    e.add_argument("--path", metavar="FILE", help="root floor path: .npy or .csv of (frames, 2) x, z metres at 30 fps")
+
+
+def _constraint(args, frames: int, ckpt):
+    """The Constraint the edit options ask for (None without any), for a song of ``frames`` frames."""
+    from dancegen import constraints as C
+    from dancegen.motion.motion import load_motion
+    from dancegen.motion.skeleton import get_skeleton
+
+    if (args.keep is None) != (args.from_motion is None):
+        raise DancegenError("--keep and --from go together (e.g. --keep lower --from dance.npz).")
+    spec, fps = get_skeleton(ckpt.config.skeleton), ckpt.config.fps
+    parts = []
+    if args.keyframes:
+        poses, times = C.load_keyframes(args.keyframes)
+        parts.append(C.keyframes(poses, times, frames, spec, fps, what=args.keyframes))
+    if args.inbetween:
+        parts.append(C.inbetween(load_motion(args.inbetween[0]), load_motion(args.inbetween[1]), frames, spec, fps))
+    if args.keep:
+        parts.append(C.keep_part(load_motion(args.from_motion), args.keep, frames, spec, fps))
+    if args.continue_motion:
+        parts.append(C.continuation(load_motion(args.continue_motion), frames, spec, fps, what=args.continue_motion))
+    if args.path:
+        parts.append(C.root_path(C.load_path(args.path), frames, spec, fps))
+    if not parts:
+        return None
+    out = parts[0]
+    for c in parts[1:]:
+        out = out & c
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,9 +163,17 @@ def _generate(args):
         bar.n = done
         bar.refresh()
 
+    constraint = _constraint(args, feats.num_frames, ckpt)
     t0 = time.perf_counter()
-    motion = generate_motion(ckpt, feats.features, _settings(args), progress=progress)
+    motion = generate_motion(ckpt, feats.features, _settings(args), progress=progress, constraint=constraint)
     bar.close()
+    if constraint is not None:
+        from dancegen.constraints import constraint_error
+        from dancegen.motion.representation import encode
+
+        err = constraint_error(encode(motion.joints, motion.spec, motion.fps), constraint)
+        print(f"edits: {len(constraint.constrained_frames)} constrained frames, mean error {err * 100:.2f} cm "
+              f"(cm/s for velocities) on the pinned values", file=sys.stderr)
     return motion, feats, time.perf_counter() - t0
 
 

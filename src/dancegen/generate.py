@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from dancegen.checkpoint import Checkpoint, load_checkpoint
+from dancegen.constraints import Constraint, blend_borders
+from dancegen.errors import DancegenError
 from dancegen.motion.motion import Motion
 from dancegen.motion.representation import decode
 
@@ -49,8 +51,12 @@ def generate_features(
     settings: GenerationSettings | None = None,
     model=None,
     progress: Callable[[int, int], None] | None = None,
+    constraint: Constraint | None = None,
 ) -> np.ndarray:
-    """Normalised-space sampling for music features (T, 35) -> denormalised motion features (T, D)."""
+    """Normalised-space sampling for music features (T, 35) -> denormalised motion features (T, D).
+
+    ``constraint`` (diffusion models) pins features by inpainting (``dancegen.constraints``).
+    """
     import torch
 
     settings = settings or GenerationSettings()
@@ -73,6 +79,17 @@ def generate_features(
     music_p = np.concatenate([music, np.repeat(music[-1:], pad, axis=0)]) if pad > 0 else music
     windows = np.stack([music_p[s : s + w] for s in starts]).astype(np.float32)
     gen = torch.Generator().manual_seed(int(settings.seed))
+    if constraint is not None:
+        if cfg.family != "diffusion":
+            raise DancegenError("constraints (keyframes, in-betweening, body parts, paths) need a diffusion model.")
+        if constraint.known.shape[0] != total:
+            raise ValueError(f"constraint covers {constraint.known.shape[0]} frames, the song {total}")
+        c_known = np.zeros((padded_len, constraint.known.shape[1]), np.float32)
+        c_mask = np.zeros(c_known.shape, bool)
+        c_known[:total] = ckpt.normalizer.normalize(constraint.known)
+        c_mask[:total] = constraint.mask
+        c_known_w = np.stack([c_known[s : s + w] for s in starts])
+        c_mask_w = np.stack([c_mask[s : s + w] for s in starts])
 
     ramp = torch.linspace(0.0, 1.0, ov + 2)[1:-1].view(1, ov, 1)  # weight of the later window
 
@@ -96,10 +113,14 @@ def generate_features(
         for a in range(0, len(windows), settings.chunk_windows):
             chunk = torch.from_numpy(windows[a : a + settings.chunk_windows])
             known = mask = None
+            if constraint is not None:
+                known = torch.from_numpy(c_known_w[a : a + settings.chunk_windows].copy())
+                mask = torch.from_numpy(c_mask_w[a : a + settings.chunk_windows].copy())
             if prev_last is not None:
-                known = torch.zeros((chunk.shape[0], w, model.motion_dim))
+                if known is None:
+                    known = torch.zeros((chunk.shape[0], w, model.motion_dim))
+                    mask = torch.zeros_like(known, dtype=torch.bool)
                 known[0, :ov] = prev_last[hop:]
-                mask = torch.zeros_like(known, dtype=torch.bool)
                 mask[0, :ov] = True
             x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie)
             for i in range(x.shape[0]):
@@ -108,8 +129,11 @@ def generate_features(
             done += chunk.shape[0]
             if progress is not None:
                 progress(done, len(windows))
-    feats = np.concatenate(pieces)[:total]
-    return ckpt.normalizer.denormalize(feats)
+    feats = ckpt.normalizer.denormalize(np.concatenate(pieces)[:total])
+    if constraint is not None:
+        feats = blend_borders(feats, constraint, cfg.fps)
+        feats[constraint.mask] = constraint.known[constraint.mask]  # exactly, not to float32 round-off
+    return feats
 
 
 def _gan_windows(model, windows: np.ndarray, gen, settings: GenerationSettings, tie, progress) -> np.ndarray:
@@ -138,12 +162,13 @@ def generate_motion(
     settings: GenerationSettings | None = None,
     model=None,
     progress: Callable[[int, int], None] | None = None,
+    constraint: Constraint | None = None,
 ) -> Motion:
     """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton."""
     from dancegen.motion.skeleton import get_skeleton
 
     cfg = ckpt.config
-    feats = generate_features(ckpt, music, settings, model, progress)
+    feats = generate_features(ckpt, music, settings, model, progress, constraint)
     joints = decode(feats, get_skeleton(cfg.skeleton).num_joints, cfg.fps)
     return Motion(joints, cfg.fps, cfg.skeleton)
 
