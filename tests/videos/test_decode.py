@@ -79,14 +79,18 @@ def test_extract_audio_matches_the_video_timeline(video_with_audio, tmp_path):
     assert np.abs(y[: int(0.4 * sr)]).max() < 0.02 and np.abs(y[int(0.7 * sr) : int(1.0 * sr)]).max() > 0.2
 
 
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (lambda d: d / "missing.mp4", "no such video file"),
         (lambda d: d, "is a folder"),
-        (lambda d: (d / "empty.mp4").write_bytes(b"") or d / "empty.mp4", "empty file"),
-        (lambda d: (d / "junk.mp4").write_bytes(np.random.default_rng(0).bytes(5000)) or d / "junk.mp4",
-         "cannot be read as a video"),
+        (lambda d: _write(d / "empty.mp4", b""), "empty file"),
+        (lambda d: _write(d / "junk.mp4", np.random.default_rng(0).bytes(5000)), "cannot be read as a video"),
         (lambda d: tone_wav(d / "song.wav", 1.0), "no video stream"),
     ],
 )  # fmt: skip
@@ -105,5 +109,5 @@ def test_truncated_and_single_frame_videos_are_refused(tmp_path):
     with pytest.raises(VideoError, match="cannot be read as a video"):
         probe(cut)
     one = make_video(tmp_path / "one.mp4", frames=1)
-    with pytest.raises(VideoError, match="1 video frame"):
+    with pytest.raises(VideoError, match="only 1 video frame"):
         probe(one)

@@ -178,8 +178,10 @@ def probe(path: str | Path) -> VideoInfo:
         raise VideoError(f"{path}: cannot be read as a video (no frame size in the stream).")
     fps = float(info["fps"] or 0.0)
     times = frame_times(path, fps if fps > 0 else 30.0)
-    if times.shape[0] < 2:
-        raise VideoError(f"{path}: has {times.shape[0]} video frame(s); a video of at least 2 frames is needed.")
+    if times.shape[0] == 0:
+        raise VideoError(f"{path}: cannot be read as a video (no frame in its video stream: truncated or corrupt?).")
+    if times.shape[0] == 1:
+        raise VideoError(f"{path}: has only 1 video frame (a still image?); a video is needed.")
     if not fps > 0 or fps > 1000:
         fps = (times.shape[0] - 1) / max(float(times[-1] - times[0]), 1e-6)
     avg = (times.shape[0] - 1) / float(times[-1] - times[0]) if times[-1] > times[0] else fps
