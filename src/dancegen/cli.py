@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("train", help="train a model on a dataset", description="Train the diffusion model (Accelerate: CPU, one or many GPUs).")
-    p.add_argument("--dataset", default="dance_with_melody", help="dataset name (aistpp, dance_with_melody, synthetic)")
+    p.add_argument("--dataset", default="dance_with_melody", help="dataset name (aistpp, dance_with_melody, videos, synthetic)")
     p.add_argument("--data-root", default=None, help="dataset folder")
     p.add_argument("--prepared", default=None, help="train from a prepared .npz (see --save-prepared) instead of --data-root")
     p.add_argument("--save-prepared", default=None, metavar="PREFIX", help="write PREFIX.train.npz / PREFIX.val.npz and continue")

@@ -156,3 +156,17 @@ def test_no_usable_frame_gives_no_piece():
     res = clean_track(track, CleanSettings(min_piece_s=1.0))
     assert res.pieces == [] and res.report["dropped"]["low_confidence"] == 60
     assert res.report["final_duration_s"] == 0 and (res.status != KEPT).all()
+
+
+def test_cleaned_motion_renders_and_maps_for_the_metrics():
+    from dancegen.metrics.skeletons import smpl_view
+    from dancegen.render.styles import STYLES, style_frames
+
+    times = np.arange(int(6 * FPS)) / FPS
+    track, _ = synthetic_track(times)
+    motion = clean_track(track, CleanSettings()).pieces[0].motion
+    for style in STYLES:
+        frame = next(iter(style_frames(motion, style, size=64)))
+        assert frame.shape == (64, 64, 3) and frame.std() > 0
+    view = smpl_view(motion.joints, "mediapipe")
+    assert view.shape == (motion.num_frames, 24, 3) and np.isfinite(view[:, 0]).all()

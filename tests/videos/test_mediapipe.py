@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from video_helpers import VTEST, make_video
 
-pytest.importorskip("mediapipe")
+pytest.importorskip("mediapipe", exc_type=ImportError)
 
 import dancegen.datasets.videos  # noqa: E402,F401
 from dancegen.cli import main  # noqa: E402

@@ -43,3 +43,4 @@ def load_dataset(
 from dancegen.datasets import aistpp as _aistpp  # noqa: E402,F401
 from dancegen.datasets import dance_with_melody as _dance_with_melody  # noqa: E402,F401
 from dancegen.datasets import synthetic as _synthetic  # noqa: E402,F401
+from dancegen.datasets import videos as _videos  # noqa: E402,F401

@@ -30,6 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from dancegen.metrics import EvaluationError
+from dancegen.videos.landmarks import MEDIAPIPE_JOINTS
 
 #: SMPL-24 joint names in SMPL order, as the reference metric code names them.
 SMPL_NAMES: tuple[str, ...] = (
@@ -38,15 +39,8 @@ SMPL_NAMES: tuple[str, ...] = (
     "lelbow", "relbow", "lwrist", "rwrist", "lhand", "rhand",
 )  # fmt: skip
 
-#: MediaPipe Pose landmark names (33), in MediaPipe's order.
-MEDIAPIPE_NAMES: tuple[str, ...] = (
-    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
-    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "left_heel", "right_heel", "left_foot_index", "right_foot_index",
-)  # fmt: skip
+#: MediaPipe Pose landmark names (33), in MediaPipe's order (the `mediapipe` skeleton's).
+MEDIAPIPE_NAMES: tuple[str, ...] = MEDIAPIPE_JOINTS
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,12 @@ COCO17 = SkeletonSpec(
     },
 )  # fmt: skip
 
-SKELETONS: dict[str, SkeletonSpec] = {s.name: s for s in (SMPL24, DWM23, COCO17)}
+from dancegen.videos.landmarks import MEDIAPIPE_COMMON, MEDIAPIPE_JOINTS, MEDIAPIPE_PARENTS  # noqa: E402
+
+#: MediaPipe Pose (33 landmarks; dancegen prepare-videos): see dancegen/videos/landmarks.py.
+MEDIAPIPE33 = SkeletonSpec("mediapipe", MEDIAPIPE_JOINTS, MEDIAPIPE_PARENTS, dict(MEDIAPIPE_COMMON))
+
+SKELETONS: dict[str, SkeletonSpec] = {s.name: s for s in (SMPL24, DWM23, COCO17, MEDIAPIPE33)}
 
 
 def get_skeleton(name: str) -> SkeletonSpec:

@@ -8,8 +8,11 @@ dancer when several people are in view, ``Tracker``:
    there). Of the candidates the largest (box area x mean visibility) is taken; when a track was
    lost, the candidate of similar size closest to where it was lost is preferred.
 2. **Tracks** it: each next frame is cropped to a square around the predicted position
-   (``crop_scale`` x the body's bounding box, growing while the person is missing) and MediaPipe
-   runs on the crop, so other people are mostly outside the image the model sees.
+   (``crop_scale`` x the body's bounding box, side rounded up to 32 px, growing while the person
+   is missing), so other people are mostly outside the image the model sees. The crop is kept
+   while the person stays within ``recentre`` x its side of its centre, so MediaPipe's video mode
+   can reuse its region of interest and skip its person detector; when that finds nobody or
+   somebody else, the static mode (with the detector) tries the same crop once more.
 3. **Checks** every detection: the torso centre (mean of shoulders and hips) must lie within
    ``max_jump`` torso lengths of the prediction (plus ``max_speed`` torso lengths per second
    while the person is missing) and the torso length must stay within a factor of ``max_scale``;
@@ -31,16 +34,15 @@ import numpy as np
 
 from dancegen.audio import _quiet_c_stderr
 from dancegen.videos import INSTALL_HINT, VideoError, VideoExtraMissing
-from dancegen.videos.clean import KEPT, Track
-from dancegen.videos.clean import NO_PERSON as NO_PERSON_CODE
-from dancegen.videos.clean import OTHER_PERSON as OTHER_PERSON_CODE
+from dancegen.videos.clean import KEPT as TRACKED
+from dancegen.videos.clean import NO_PERSON, OTHER_PERSON, Track
 from dancegen.videos.decode import MAX_SIDE, VideoInfo
 
 #: The MediaPipe release whose wheel bundles the pose model used (model_complexity=1).
 MEDIAPIPE_VERSION = "0.10.21"
 
-#: Per-frame detection status (codes of ``clean.STATUS``: kept, no_person, other_person).
-TRACKED, NO_PERSON, OTHER_PERSON = KEPT, NO_PERSON_CODE, OTHER_PERSON_CODE
+#: Per-frame detection statuses are codes of ``clean.STATUS``: TRACKED (= kept), NO_PERSON, OTHER_PERSON.
+__all__ = ["NO_PERSON", "OTHER_PERSON", "TRACKED", "Detection", "PoseModel", "Tracker", "track_video"]
 
 _SHOULDERS_HIPS = [11, 12, 23, 24]
 
@@ -51,8 +53,17 @@ def load_mediapipe() -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         import mediapipe as mp  # noqa: PLC0415
-    except ImportError:
+    except ModuleNotFoundError as err:
+        if err.name not in (None, "mediapipe"):
+            raise VideoExtraMissing(
+                f"mediapipe cannot be imported (missing module {err.name}); {INSTALL_HINT}."
+            ) from None
         raise VideoExtraMissing(f"pose detection needs mediapipe, which is not installed; {INSTALL_HINT}.") from None
+    except ImportError as err:  # e.g. built against numpy 1.x but numpy 2 installed
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise VideoExtraMissing(
+            f"mediapipe is installed but cannot be imported ({first.rstrip('.')}); {INSTALL_HINT} (it needs numpy<2)."
+        ) from None
     try:
         _ = mp.solutions.pose.Pose
     except AttributeError:
