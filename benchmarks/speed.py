@@ -1,7 +1,7 @@
 """Speed benchmark of the core pipeline on this machine; prints one table.
 
 Measured in one run, on a 30-s synthetic song (the demo song's generator at 120 BPM):
-- generation of 30 s of dance with the default checkpoint (median of --repeats runs) and with a
+- generation of 30 s of dance with the default checkpoint and the GAN (median of --repeats runs) and with a
   random-weight model of EDGE's published size (8 layers, d=512, one frame per token, 50 DDIM
   steps, guidance on), for the ratio;
 - the whole ``dancegen dance`` command (load, features, generate, render 512x512, encode) as a
@@ -56,13 +56,17 @@ def main() -> None:
     feats = extract_features(song)
     rows = []
 
-    ckpt = load_checkpoint("default")
-    model = ckpt.build_model()
-    generate_motion(ckpt, feats.features[:150], model=model)  # warm-up
-    t = timed(lambda: generate_motion(ckpt, feats.features, GenerationSettings(seed=0), model=model), args.repeats)
-    med = statistics.median(t)
-    rows.append(("default checkpoint", f"{count_parameters(model) / 1e6:.1f} M", ckpt.config.sample_steps,
-                 ckpt.config.guidance, med, args.seconds / med))
+    for name in ("default", "gan"):
+        ck = load_checkpoint(name)
+        net = ck.build_model()
+        generate_motion(ck, feats.features[:150], model=net)  # warm-up
+        t = timed(lambda: generate_motion(ck, feats.features, GenerationSettings(seed=0), model=net), args.repeats)
+        diffusion = ck.config.family == "diffusion"
+        rows.append((f"{name} checkpoint ({ck.config.family})", f"{count_parameters(net) / 1e6:.1f} M",
+                     ck.config.sample_steps if diffusion else "-", ck.config.guidance if diffusion else "-",
+                     statistics.median(t), args.seconds / statistics.median(t)))
+        if name == "default":
+            ckpt, med = ck, statistics.median(t)
 
     edge_cfg = ModelConfig(d_model=512, num_heads=8, decoder_layers=8, music_layers=2, frames_per_token=1,
                            ff_mult=4, sample_steps=args.edge_steps, guidance=2.0)
@@ -86,7 +90,7 @@ def main() -> None:
     print(f"| {'generation (30 s of dance)':<28} | params | steps | guidance | seconds (median) | x real time |")
     print(f"|{'-' * 30}|--------|-------|----------|------------------|-------------|")
     for name, params, steps, g, sec, rt in rows:
-        print(f"| {name:<28} | {params:>6} | {steps:>5} | {g:>8g} | {sec:>16.2f} | {rt:>11.1f} |")
+        print(f"| {name:<28} | {params:>6} | {steps!s:>5} | {g!s:>8} | {sec:>16.3f} | {rt:>11.1f} |")
     print(f"\nratio EDGE-size / default: {te / med:.1f}x slower")
     print(f"\n| whole `dance` command, 512x512 | seconds (median of {len(walls)}) | x real time | peak memory (MB) |")
     print("|--------------------------------|------------|-------------|------------------|")

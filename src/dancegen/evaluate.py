@@ -38,7 +38,8 @@ def add_command(subparsers: Any) -> None:
     g.add_argument("--dataset", default=None, help="dataset name (dance_with_melody, aistpp, synthetic)")
     g.add_argument("--data-root", default=None, help="dataset folder")
     g.add_argument("--split", default="test", choices=["test", "all"], help="songs to generate for (default test)")
-    g.add_argument("--checkpoint", default="default", help="'default', a checkpoint folder or a hub id")
+    g.add_argument("--checkpoint", nargs="+", default=["default"],
+                   help="'default', 'gan', checkpoint folders or hub ids; several give one model row each")
     g.add_argument("--seed", type=int, default=0, help="generation seed")
     g.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the checkpoint's)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
@@ -157,8 +158,11 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     timings["load_dataset"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpts = [load_checkpoint(c) for c in args.checkpoint]
+    ckpt = ckpts[0]
     fps = int(ckpt.config.fps)
+    if any(int(c.config.fps) != fps for c in ckpts):
+        raise EvaluationError("--checkpoint: the models must share one frame rate to be scored together.")
     # Audio excerpts exactly as training prepared them (motion duration at the model's rate), so
     # the feature cache is shared with `dancegen train` and the model sees its usual input.
     timing = {s.name: (s.audio_start, s.audio_end) for s in load_dataset(name, root, "all", fps=fps)}
@@ -183,13 +187,18 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         cand_music.append(feats.features)
     timings["music_features"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    model = ckpt.build_model()
-    generated = []
-    for clip, music in tqdm(list(zip(gt, music30)), desc="generate", disable=quiet, leave=False, file=sys.stderr):
-        motion = generate_motion(ckpt, music, GenerationSettings(seed=args.seed, steps=args.steps), model=model)
-        generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats, clip.music_name))
-    timings["generate"] = time.perf_counter() - t0
+    model_rows = []
+    for name_i, ck in zip(args.checkpoint, ckpts):
+        t0 = time.perf_counter()
+        model = ck.build_model()
+        generated = []
+        for clip, music in tqdm(list(zip(gt, music30)), desc=f"generate ({name_i})", disable=quiet, leave=False, file=sys.stderr):
+            motion = generate_motion(ck, music, GenerationSettings(seed=args.seed, steps=args.steps), model=model)
+            generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats, clip.music_name))
+        seconds = time.perf_counter() - t0
+        key = "model" if not model_rows else f"model_{len(model_rows)}"
+        timings["generate" if key == "model" else f"generate_{name_i}"] = seconds
+        model_rows.append((key, f"model ({name_i}, seed {args.seed})", generated))
 
     pool = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in pool_seqs]
     rows = [
@@ -208,7 +217,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     cand_clips = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in candidates]
     if picks:
         rows.append(("nearest_neighbour", "NN retrieval (music)", retrieved(gt, cand_clips, picks)))
-    rows.append(("model", f"model ({args.checkpoint}, seed {args.seed})", generated))
+    rows.extend(model_rows)
     meta = {
         "mode": "dataset",
         "dataset": name,
@@ -216,7 +225,10 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         "split": args.split,
         "test_set": [c.name for c in gt],
         "pool_split": pool_split,
-        "checkpoint": str(args.checkpoint),
+        "checkpoint": [str(c) for c in args.checkpoint],
+        "models": {name_i: {"family": c.config.family, "parameters": sum(int(v.numel()) for v in c.state_dict.values()),
+                            "train_seconds": c.info.get("train_seconds"), "steps": c.info.get("steps"),
+                            "device": c.info.get("device")} for name_i, c in zip(args.checkpoint, ckpts)},
         "model_skeleton": ckpt.config.skeleton,
         "seed": args.seed,
         "steps": args.steps or ckpt.config.sample_steps,
