@@ -82,3 +82,17 @@ def test_builtin_default_is_shipped():
     assert size <= 25e6
     assert ckpt.config.skeleton == "dwm23"
     assert ckpt.info.get("steps", 0) > 0
+
+
+def test_builtin_gan_is_shipped_and_generates():
+    import numpy as np
+
+    from dancegen.generate import GenerationSettings, generate_motion
+
+    ckpt = load_checkpoint("gan")
+    assert ckpt.config.family == "gan"
+    assert sum(f.stat().st_size for f in ckpt.path.iterdir()) <= 25e6
+    music = np.random.default_rng(0).normal(size=(200, 35)).astype(np.float32)
+    a = generate_motion(ckpt, music, GenerationSettings(seed=1))
+    b = generate_motion(ckpt, music, GenerationSettings(seed=2))
+    assert a.joints.shape == (200, 23, 3) and not np.allclose(a.joints, b.joints)
