@@ -10,45 +10,12 @@ import numpy as np
 import pytest
 
 from dancegen.motion import Motion
-from dancegen.motion.skeleton import COMMON_JOINTS, SMPL24, SMPL24_OFFSETS
+from dancegen.motion.skeleton import COMMON_JOINTS
 from dancegen.render import render_frames
 from dancegen.render.skeleton import COLOUR_LEFT, COLOUR_RIGHT, SkeletonRenderer, beat_envelope
+from poses import FPS, REST, smpl_rest
 
-FPS = 30.0
 J = {n: i for i, n in enumerate(COMMON_JOINTS)}
-
-
-def smpl_rest() -> np.ndarray:
-    """SMPL-24 T-pose (24, 3) m from the rest offsets, feet on the floor, facing +z."""
-    j = np.zeros((24, 3))
-    for i, p in enumerate(SMPL24.parents):
-        if p >= 0:
-            j[i] = j[p] + SMPL24_OFFSETS[i]
-    j[:, 1] -= j[:, 1].min() - 0.03
-    return j
-
-
-def coco_rest() -> np.ndarray:
-    s = smpl_rest()
-    head = s[15]
-    return np.stack([
-        head + [0, 0, 0.1], head + [0.03, 0.03, 0.08], head + [-0.03, 0.03, 0.08],
-        head + [0.07, 0, 0], head + [-0.07, 0, 0],
-        s[16], s[17], s[18], s[19], s[20], s[21], s[1], s[2], s[4], s[5], s[7], s[8],
-    ])  # fmt: skip
-
-
-def dwm_rest() -> np.ndarray:
-    s = smpl_rest()
-    return np.stack([
-        s[15] + [0, 0.1, 0], s[15], s[3],
-        s[17], s[19], s[21], s[23], s[2], s[5], s[8], s[8] + [0, -0.05, -0.05], s[11],
-        s[16], s[18], s[20], s[22], s[1], s[4], s[7], s[7] + [0, -0.05, -0.05], s[10],
-        s[0] + [0.1, 0, -0.1], s[0] + [-0.1, 0, -0.1],
-    ])  # fmt: skip
-
-
-REST = {"smpl24": smpl_rest, "coco17": coco_rest, "dwm23": dwm_rest}
 
 
 def moving(skeleton: str, seconds: float = 2.0, walk: float = 1.0) -> Motion:
