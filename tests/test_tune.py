@@ -80,3 +80,26 @@ def test_two_trial_search_writes_its_best_config(tmp_path, search):
 
     rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv")))
     assert len(rows) == 2 and all(float(r["val_loss"]) > 0 for r in rows)
+
+
+def test_a_finished_search_resumes_from_its_folder(tmp_path):
+    pytest.importorskip("ray.tune")
+    from dancegen.tune import run_tuning
+
+    rng = np.random.default_rng(1)
+    joints = [np.cumsum(rng.normal(scale=0.01, size=(120, 23, 3)), axis=0).astype(np.float32) + 1 for _ in range(2)]
+    music = [rng.normal(size=(120, 35)).astype(np.float32) for _ in range(2)]
+    PreparedData(["a", "b"], music, joints, "dwm23", 30).save(tmp_path / "p.train.npz")
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"model": {"d_model": 32, "num_heads": 2, "music_layers": 1, "decoder_layers": 1,
+                                          "ff_mult": 2, "window": 30, "diffusion_steps": 100},
+                                "train": {"batch_size": 4, "mirror": False, "val_every": 2}}))
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"base_config": str(base), "space": {"train.lr": {"loguniform": [1e-4, 1e-2]}}}))
+    first = run_tuning(tmp_path / "p.train.npz", tmp_path / "out", space, trials=2, max_steps_per_trial=4, scheduler="fifo")
+    again = run_tuning(tmp_path / "p.train.npz", tmp_path / "out", space, trials=2, max_steps_per_trial=4,
+                       scheduler="fifo", resume=True)
+    assert again == first  # restored, not re-run with new samples
+    import csv
+
+    assert len(list(csv.DictReader(open(tmp_path / "out" / "results.csv")))) == 2
