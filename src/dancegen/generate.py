@@ -106,7 +106,7 @@ def generate_features(
     if cfg.family == "gan":
         return ckpt.normalizer.denormalize(_stitch(_gan_windows(model, windows, gen, settings, tie, progress), ov, total))
 
-    pieces: list[np.ndarray] = []
+    outs: list[torch.Tensor] = []
     prev_last: torch.Tensor | None = None
     done = 0
     with torch.inference_mode():
@@ -123,13 +123,12 @@ def generate_features(
                 known[0, :ov] = prev_last[hop:]
                 mask[0, :ov] = True
             x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie)
-            for i in range(x.shape[0]):
-                pieces.append((x[i] if (a == 0 and i == 0) else x[i, ov:]).numpy())
+            outs.append(x)
             prev_last = x[-1]
             done += chunk.shape[0]
             if progress is not None:
                 progress(done, len(windows))
-    feats = ckpt.normalizer.denormalize(np.concatenate(pieces)[:total])
+    feats = ckpt.normalizer.denormalize(_stitch(torch.cat(outs).numpy(), ov, total))
     if constraint is not None:
         feats = blend_borders(feats, constraint, cfg.fps)
         feats[constraint.mask] = constraint.known[constraint.mask]  # exactly, not to float32 round-off
