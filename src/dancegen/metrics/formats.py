@@ -76,21 +76,14 @@ def _bailando_array(path: Path, obj: Any) -> np.ndarray:
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, float, str]:
+    from dancegen.errors import MotionFileError
+    from dancegen.motion.motion import load_motion
+
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"joints", "fps", "skeleton"} - set(data.files)
-            if missing:
-                raise EvaluationError(
-                    f"{path}: not a dancegen motion file (missing keys: {', '.join(sorted(missing))})."
-                )
-            joints = np.asarray(data["joints"], dtype=np.float64)
-            fps = float(data["fps"])
-            skeleton = str(data["skeleton"])
-    except EvaluationError:
-        raise
-    except (ValueError, KeyError, OSError, EOFError, TypeError) as err:
-        raise EvaluationError(f"{path}: cannot read motion file ({err}).") from None
-    return joints, fps, skeleton
+        motion = load_motion(path)
+    except MotionFileError as err:
+        raise EvaluationError(str(err)) from None
+    return motion.joints.astype(np.float64), motion.fps, motion.skeleton
 
 
 def _read_pkl(path: Path) -> tuple[np.ndarray, float, str]:
