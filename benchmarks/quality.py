@@ -62,11 +62,12 @@ def main() -> None:
         rows.append((name, motion_stats(joints[:n], list(spec.feet), data.fps), motion_stats(gen.joints, list(spec.feet), data.fps)))
 
     cfg = ckpt.config
-    motion_w, music_w = make_training_windows(data, cfg.window, cfg.window // 2)
+    motion_w, music_w, style_w = make_training_windows(data, cfg.window, cfg.window // 2, cfg=cfg)
     objective = OBJECTIVES[cfg.family](cfg, TrainConfig(), ckpt.normalizer)
     with torch.no_grad():
         val_loss = float(objective.validation_loss(model, torch.from_numpy(ckpt.normalizer.normalize(motion_w)),
-                                                   torch.from_numpy(music_w), torch.Generator().manual_seed(1234)))
+                                                   torch.from_numpy(music_w), torch.Generator().manual_seed(1234),
+                                                   torch.from_numpy(style_w)))
 
     print(f"\nQuality of '{args.checkpoint}' on the Dance-with-Melody test split ({len(rows)} songs, "
           f"first {args.seconds:g} s each, seed {args.seed})\n")

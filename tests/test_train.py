@@ -82,3 +82,41 @@ def test_onecycle_schedule_rises_then_falls():
     assert lrs[0] == pytest.approx(1e-3 / 25)
     assert lrs[-1] < 1e-5
     assert all(a <= b + 1e-15 for a, b in zip(lrs[:peak], lrs[1 : peak + 1]))
+
+
+def test_motion_beat_windows_carry_each_dance_its_own_beats(dwm_small):
+    from dancegen.models.conditioning import motion_beats, music_beats
+    from dancegen.train import make_training_windows, resolve_auto_fields
+
+    cfg = resolve_auto_fields(tiny_model_config(window=150, beat_condition="motion", styles=["auto"]), dwm_small)
+    assert cfg.styles == ["cha-cha", "rumba", "waltz"] and 20 < cfg.beat_period < 60
+    motion_w, cond_w, style_w = make_training_windows(dwm_small, 150, 150, cfg=cfg)
+    assert cond_w.shape[2] == 37 and len(motion_w) == len(cond_w) == len(style_w) == 12
+    assert list(style_w) == [1] * 4 + [2] * 4 + [3] * 4
+    own = motion_beats(dwm_small.joints[0])
+    np.testing.assert_array_equal(music_beats(cond_w[0]), own[own < 150])
+    assert not np.array_equal(music_beats(cond_w[0]), music_beats(dwm_small.music[0][:150]))
+
+
+def test_fine_tune_grows_the_inputs_and_starts_where_the_old_model_was(dwm_small, tmp_path):
+    from dancegen.models.conditioning import condition, music_beats
+
+    old = train(dwm_small, tmp_path / "old", tiny_model_config(), _tcfg(max_steps=20), progress=False)
+    base = load_checkpoint(old.out_dir / "checkpoint")
+    cfg = tiny_model_config(beat_condition="motion", styles=["auto"])
+    train(dwm_small, tmp_path / "new", cfg, _tcfg(max_steps=1, lr=1e-12, warmup_steps=0), progress=False, init_from=base)
+    new = load_checkpoint(tmp_path / "new" / "checkpoint")
+    assert new.config.beat_condition == "motion" and new.config.styles == ["cha-cha", "rumba", "waltz"]
+    np.testing.assert_array_equal(new.normalizer.mean, base.normalizer.mean)
+    w_old, w_new = base.state_dict["music_in.weight"], new.state_dict["music_in.weight"]
+    assert w_new.shape[1] == 3 * 37 and w_old.shape[1] == 3 * 35
+    torch.testing.assert_close(w_new.view(-1, 3, 37)[:, :, :35], w_old.view(-1, 3, 35), atol=1e-6, rtol=0)
+    assert float(w_new.view(-1, 3, 37)[:, :, 35:].abs().max()) < 1e-6  # new columns start at zero
+    # so the fine-tuned model at step 0 predicts what the old one did, whatever the phase columns say
+    song = dwm_small.music[0][:30]
+    music = torch.from_numpy(song[None])
+    cond = torch.from_numpy(condition(new.config, song, music_beats(song))[None])
+    x, t = torch.randn(1, 30, base.build_model().motion_dim), torch.tensor([40])
+    with torch.no_grad():
+        torch.testing.assert_close(new.build_model()(x, t, cond, style=torch.tensor([2])),
+                                   base.build_model()(x, t, music), atol=1e-4, rtol=1e-4)

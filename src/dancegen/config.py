@@ -41,10 +41,21 @@ class ModelConfig:
     guidance: float = 2.0  # classifier-free guidance weight (1 = plain conditional)
     noise_dim: int = 64  # GAN: size of the noise code z
     disc_channels: int = 64  # GAN: width of the discriminator's first layer
+    # Beat conditioning (dancegen.models.conditioning): "music" feeds the music's beat one-hot as
+    # is; "motion" trains on the motion's OWN kinematic beats (one-hot + beat phase sin/cos, two
+    # extra input columns) and feeds the music's beats at generation time.
+    beat_condition: str = "music"
+    beat_period: float = 0.0  # frames: median kinematic-beat interval of the training motions
+    styles: list[str] = field(default_factory=list)  # style labels; index 0 of the embedding is "any"
+    style_drop_prob: float = 0.3  # label dropout: share of training windows shown as "any"
 
     def __post_init__(self) -> None:
         if self.family not in ("diffusion", "gan"):
             raise DancegenError(f"model family must be 'diffusion' or 'gan', got {self.family!r}.")
+        if self.beat_condition not in ("music", "motion"):
+            raise DancegenError(f"beat_condition must be 'music' or 'motion', got {self.beat_condition!r}.")
+        if self.family == "gan" and (self.beat_condition != "music" or self.styles):
+            raise DancegenError("beat_condition 'motion' and style labels need the diffusion family.")
 
 
 @dataclass

@@ -37,6 +37,9 @@ class GenerationSettings:
     guidance: float | None = None
     chunk_windows: int = 32
     hop: int | None = None  # frames between window starts, W/2..W (default 0.7 W: 1.5-s cross-fades)
+    style: str | None = None  # style label of a style-conditioned model (None / "any": unconditioned)
+    beat_every: float | None = None  # "motion"-beat models: dance on every n-th music beat (None: auto)
+    beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
 
 
 def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
@@ -59,8 +62,12 @@ def generate_features(
     """
     import torch
 
+    from dancegen.models.conditioning import generation_condition, style_index
+
     settings = settings or GenerationSettings()
     cfg = ckpt.config
+    style = style_index(cfg, settings.style)
+    music = generation_condition(cfg, music, settings.beat_every)
     model = model if model is not None else ckpt.build_model()
     from dancegen.models.sampling import Diffusion
 
@@ -122,7 +129,8 @@ def generate_features(
                     mask = torch.zeros_like(known, dtype=torch.bool)
                 known[0, :ov] = prev_last[hop:]
                 mask[0, :ov] = True
-            x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie)
+            style_t = torch.full((chunk.shape[0],), style, dtype=torch.long) if cfg.styles else None
+            x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie, style=style_t)
             outs.append(x)
             prev_last = x[-1]
             done += chunk.shape[0]
@@ -163,12 +171,22 @@ def generate_motion(
     progress: Callable[[int, int], None] | None = None,
     constraint: Constraint | None = None,
 ) -> Motion:
-    """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton."""
+    """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton.
+
+    ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
+    (``dancegen.beat_align``); constrained frames are then no longer pinned exactly.
+    """
     from dancegen.motion.skeleton import get_skeleton
 
+    settings = settings or GenerationSettings()
     cfg = ckpt.config
     feats = generate_features(ckpt, music, settings, model, progress, constraint)
     joints = decode(feats, get_skeleton(cfg.skeleton).num_joints, cfg.fps)
+    if settings.beat_align > 0:
+        from dancegen.beat_align import align_to_beats
+        from dancegen.models.conditioning import music_beats
+
+        joints = align_to_beats(joints, music_beats(music), settings.beat_align, fps=cfg.fps)
     return Motion(joints, cfg.fps, cfg.skeleton)
 
 

@@ -125,22 +125,45 @@ def prepare_data(
 
 
 def make_training_windows(
-    data: PreparedData, window: int, stride: int, mirror: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Motion features (N, window, D) and music (N, window, 35) of all windows of all sequences.
+    data: PreparedData, window: int, stride: int, mirror: bool = False, cfg: ModelConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows of all sequences: motion features (N, window, D), conditioning rows (N, window, C)
+    and style indices (N,) int64 (0 = "any").
 
     ``mirror`` adds the left-right mirror image of every sequence (same music): twice the data.
+    With ``cfg`` the conditioning follows it (``models.conditioning``: a "motion"-beat model gets
+    each motion's own kinematic beats; labels index ``cfg.styles``); without, C = 35 (the music).
     """
     from dancegen.datasets.windows import make_windows
+    from dancegen.models.conditioning import condition, motion_beats
 
     spec = get_skeleton(data.skeleton)
     joints, music = list(data.joints), list(data.music)
+    styles = list(data.styles) if data.styles else [""] * len(joints)
+    if cfg is not None:
+        music = [condition(cfg, m, motion_beats(j)) for m, j in zip(music, joints)]
     if mirror:
         joints += [spec.mirror(j) for j in data.joints]
-        music += list(data.music)
+        music += list(music)
+        styles += list(styles)
     feats = [encode(j, spec, data.fps) for j in joints]
-    music_w, motion_w, _ = make_windows(music, feats, window, stride)
-    return motion_w.astype(np.float32), music_w.astype(np.float32)
+    music_w, motion_w, index = make_windows(music, feats, window, stride)
+    known = cfg.styles if cfg is not None else []
+    seq_style = np.array([1 + known.index(s) if s in known else 0 for s in styles], np.int64)
+    return motion_w.astype(np.float32), music_w.astype(np.float32), seq_style[index] if len(index) else index
+
+
+def resolve_auto_fields(cfg: ModelConfig, data: PreparedData) -> ModelConfig:
+    """Fill the config fields learned from the data: ``styles == ["auto"]`` -> the data's style
+    labels (sorted); a "motion"-beat model's ``beat_period`` -> the median kinematic-beat interval."""
+    from dancegen.models.conditioning import median_period, motion_beats
+
+    changes: dict[str, Any] = {}
+    if cfg.styles == ["auto"]:
+        changes["styles"] = sorted({s for s in data.styles if s})
+    if cfg.beat_condition == "motion" and cfg.beat_period <= 0:
+        changes["beat_period"] = round(median_period([motion_beats(j) for j in data.joints]), 2)
+    return ModelConfig(**{**to_dict(cfg), **changes}) if changes else cfg
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,18 +182,25 @@ def diffusion_losses(
     t: torch.Tensor | None = None,
     noise: torch.Tensor | None = None,
     drop: torch.Tensor | None = None,
+    style: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """The weighted training loss and its parts for a batch of normalised windows x0 (B, T, D)."""
+    """The weighted training loss and its parts for a batch of normalised windows x0 (B, T, D).
+
+    ``style`` (B,) long labels are replaced by 0 ("any") with probability ``cfg.style_drop_prob``
+    unless ``drop`` is given (validation: no dropout at all)."""
     b = x0.shape[0]
     dev = x0.device
     if t is None:
         t = diffusion.sample_timesteps(b, generator, dev)
     if noise is None:
         noise = torch.randn(x0.shape, generator=generator).to(dev)
+    if style is not None and drop is None and cfg.styles:
+        keep = (torch.rand((b,), generator=generator) >= cfg.style_drop_prob).to(dev)
+        style = torch.where(keep, style, torch.zeros_like(style))
     if drop is None:
         drop = (torch.rand((b,), generator=generator) < cfg.cond_drop_prob).to(dev)
     xt = diffusion.q_sample(x0, t, noise)
-    pred = model(xt, t, music, drop)
+    pred = model(xt, t, music, drop, style if cfg.styles else None)
     w = tcfg.loss
     parts = motion_losses(pred, x0, normalizer, cfg)
     parts["recon"] = F.mse_loss(pred, x0)
@@ -211,11 +241,12 @@ class DiffusionObjective:
     def optimizer(self, name: str, net: torch.nn.Module) -> torch.optim.Optimizer:
         return torch.optim.AdamW(net.parameters(), lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
 
-    def step(self, nets, opts, x, music, gen, accelerator) -> dict[str, torch.Tensor]:
+    def step(self, nets, opts, x, music, gen, accelerator, style=None) -> dict[str, torch.Tensor]:
         model, opt = nets["model"], opts["model"]
         with accelerator.accumulate(model):
             with accelerator.autocast():
-                parts = diffusion_losses(model, self.diffusion, x, music, self.normalizer, self.cfg, self.tcfg, generator=gen)
+                parts = diffusion_losses(model, self.diffusion, x, music, self.normalizer, self.cfg, self.tcfg,
+                                         generator=gen, style=style)
             accelerator.backward(parts["loss"])
             if accelerator.sync_gradients and self.tcfg.grad_clip > 0:
                 accelerator.clip_grad_norm_(model.parameters(), self.tcfg.grad_clip)
@@ -223,12 +254,12 @@ class DiffusionObjective:
             opt.zero_grad(set_to_none=True)
         return parts
 
-    def validation_loss(self, model, x, music, vgen: torch.Generator) -> torch.Tensor:
+    def validation_loss(self, model, x, music, vgen: torch.Generator, style=None) -> torch.Tensor:
         b, dev = len(x), x.device
         t = torch.linspace(50, self.diffusion.steps - 50, b).long().to(dev)
         noise = torch.randn(x.shape, generator=vgen).to(dev)
         parts = diffusion_losses(model, self.diffusion, x, music, self.normalizer, self.cfg, self.tcfg, t=t,
-                                 noise=noise, drop=torch.zeros(b, dtype=torch.bool, device=dev))
+                                 noise=noise, drop=torch.zeros(b, dtype=torch.bool, device=dev), style=style)
         return parts["loss"]
 
 
@@ -284,7 +315,7 @@ class GanObjective:
         parts["loss"] = total
         return parts
 
-    def step(self, nets, opts, x, music, gen, accelerator) -> dict[str, torch.Tensor]:
+    def step(self, nets, opts, x, music, gen, accelerator, style=None) -> dict[str, torch.Tensor]:
         g, d = nets["model"], nets["disc"]
         raw_g = accelerator.unwrap_model(g)
         b = len(x)
@@ -311,7 +342,7 @@ class GanObjective:
         parts["d_fake_acc"] = (fake_logits < 0).float().mean().detach()
         return parts
 
-    def validation_loss(self, model, x, music, vgen: torch.Generator) -> torch.Tensor:
+    def validation_loss(self, model, x, music, vgen: torch.Generator, style=None) -> torch.Tensor:
         z = model.sample_noise(len(x), vgen, x.device)
         return self.generator_losses(model, None, x, music, z, z)["loss"]
 
@@ -321,6 +352,31 @@ OBJECTIVES = {"diffusion": DiffusionObjective, "gan": GanObjective}
 
 # --------------------------------------------------------------------------------------------
 # state (exact resume)
+
+
+def grow_load(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load ``state`` into ``net`` where names match; a tensor that grew keeps the old values in
+    its leading slice per axis and zeros elsewhere, except ``music_in.weight``, whose input columns
+    are frame-major (k frames x C channels): old channel c of frame f goes to new (f, c)."""
+    own = net.state_dict()
+    k = getattr(getattr(net, "cfg", None), "frames_per_token", 1)
+    for name, old in state.items():
+        if name not in own:
+            continue
+        new = own[name]
+        old = old.to(new.dtype)
+        if old.shape == new.shape:
+            new.copy_(old)
+            continue
+        if old.dim() != new.dim() or any(o > n for o, n in zip(old.shape, new.shape)):
+            raise DancegenError(f"cannot fine-tune from this checkpoint: {name} {tuple(old.shape)} -> {tuple(new.shape)}.")
+        new.zero_()
+        if name == "music_in.weight":
+            c_old, c_new = old.shape[1] // k, new.shape[1] // k
+            new.view(new.shape[0], k, c_new)[:, :, :c_old] = old.view(old.shape[0], k, c_old)
+        else:
+            new[tuple(slice(0, o) for o in old.shape)] = old
+    net.load_state_dict(own)
 
 
 def _optimizer_tensors(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -389,6 +445,7 @@ def train(
     time_budget_s: float | None = None,
     on_step: Callable[[int, torch.nn.Module], None] | None = None,
     on_validation: Callable[[int, float], None] | None = None,
+    init_from: Any = None,
 ) -> TrainResult:
     """Train (or resume) a diffusion model on ``data``; writes checkpoints into ``out_dir``.
 
@@ -396,6 +453,8 @@ def train(
     many seconds; the learning-rate schedule follows the new end. ``on_step(step, model)`` is
     called on every process after each optimiser step with the unwrapped model (for inspection);
     ``on_validation(step, val_loss)`` after each validation (hyperparameter search reports there).
+    ``init_from`` (a ``Checkpoint``) fine-tunes: its weights and normaliser start the run; weights
+    whose shape grew (new conditioning columns, a style table) keep the old part, the rest zero.
     """
     from accelerate import Accelerator
     from tqdm import tqdm
@@ -427,12 +486,16 @@ def train(
                               cpu=not torch.cuda.is_available())
     main = accelerator.is_main_process
     torch.manual_seed(tcfg.seed)
+    if state_tensors is None:
+        cfg = resolve_auto_fields(cfg, data)
     stride = max(1, int(round(tcfg.stride_s * cfg.fps)))
-    motion_w, music_w = make_training_windows(data, cfg.window, stride, mirror=tcfg.mirror)
+    motion_w, music_w, style_w = make_training_windows(data, cfg.window, stride, mirror=tcfg.mirror, cfg=cfg)
     if len(motion_w) == 0:
         raise DatasetError(f"no training window: every sequence is shorter than {cfg.window} frames.")
     if state_tensors is not None:
         normalizer = Normalizer(state_tensors["normalizer.mean"].numpy(), state_tensors["normalizer.std"].numpy())
+    elif init_from is not None:
+        normalizer = init_from.normalizer
     else:
         normalizer = Normalizer.fit(motion_w)
         spec = get_skeleton(cfg.skeleton)
@@ -441,14 +504,17 @@ def train(
         normalizer.mean[lay.contacts], normalizer.std[lay.contacts] = 0.0, 1.0
     x_all = torch.from_numpy(normalizer.normalize(motion_w))
     m_all = torch.from_numpy(music_w)
+    s_all = torch.from_numpy(style_w)
     val = None
     if val_data is not None:
-        vm, vmu = make_training_windows(val_data, cfg.window, cfg.window // 2)
+        vm, vmu, vst = make_training_windows(val_data, cfg.window, cfg.window // 2, cfg=cfg)
         if len(vm):
-            val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu))
+            val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu), torch.from_numpy(vst))
 
     objective = OBJECTIVES[cfg.family](cfg, tcfg, normalizer)
     nets = objective.build()
+    if init_from is not None and state_tensors is None:
+        grow_load(nets["model"], init_from.state_dict)
     ema = objective.build()["model"]
     ema.load_state_dict(nets["model"].state_dict())
     opts = {name: objective.optimizer(name, net) for name, net in nets.items()}
@@ -468,7 +534,7 @@ def train(
     model = nets["model"]
     dev = accelerator.device
     ema.to(dev)
-    x_all, m_all = x_all.to(dev), m_all.to(dev)
+    x_all, m_all, s_all = x_all.to(dev), m_all.to(dev), s_all.to(dev)
     world, rank = accelerator.num_processes, accelerator.process_index
     n_params = count_parameters(accelerator.unwrap_model(model))
     info = dict(info or {})
@@ -498,13 +564,13 @@ def train(
         if val is None:
             return None
         vgen = torch.Generator().manual_seed(1234)
-        vx, vm = val
+        vx, vm, vs = val
         tot, count = 0.0, 0
         ema.eval()
         with torch.no_grad():
             for i in range(0, len(vx), 64):
-                xb, mb = vx[i : i + 64].to(dev), vm[i : i + 64].to(dev)
-                tot += float(objective.validation_loss(ema, xb, mb, vgen)) * len(xb)
+                xb, mb, sb = vx[i : i + 64].to(dev), vm[i : i + 64].to(dev), vs[i : i + 64].to(dev)
+                tot += float(objective.validation_loss(ema, xb, mb, vgen, sb)) * len(xb)
                 count += len(xb)
         return tot / count
 
@@ -555,7 +621,7 @@ def train(
                     group["lr"] = lr_at(step, tcfg)
             for _ in range(tcfg.grad_accum):
                 idx = torch.randint(0, len(x_all), (tcfg.batch_size * world,), generator=gen)[rank::world].to(dev)
-                parts = objective.step(nets, opts, x_all[idx], m_all[idx], gen, accelerator)
+                parts = objective.step(nets, opts, x_all[idx], m_all[idx], gen, accelerator, s_all[idx])
             step += 1
             if time_budget_s is not None and step == start_step + 50:
                 rate = 50 / max(1e-6, time.perf_counter() - t_start)

@@ -75,7 +75,7 @@ def test_prepare_writes_the_documented_format_and_train_loads_it(tmp_path, video
 
     data = prepare_data("videos", out, "all", progress=False)
     assert data.skeleton == "mediapipe" and data.names == ["dance__piece_000"]
-    motion_w, music_w = make_training_windows(data, window=150, stride=30, mirror=True)
+    motion_w, music_w, _ = make_training_windows(data, window=150, stride=30, mirror=True)
     assert motion_w.shape[0] == 2 * 3 and music_w.shape[1:] == (150, 35)
     assert np.isfinite(motion_w).all()
 

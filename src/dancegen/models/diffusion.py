@@ -7,7 +7,9 @@ one token (T must be a multiple of it), which shortens attention and makes sampl
 Per decoder block (pre-norm): self-attention over motion tokens, cross-attention to the music
 tokens, feed-forward; the diffusion step enters every block by FiLM (scale and shift of the
 normalised activations). For classifier-free guidance the music is swapped for a learned null
-sequence with probability ``cond_drop_prob`` during training.
+sequence with probability ``cond_drop_prob`` during training. The conditioning rows are the music
+features, plus beat-phase columns for a "motion"-beat model (``models.conditioning``); a style
+label (B,) long, 0 = "any", adds a learned vector to every music token.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import torch
 from torch import nn
 
 from dancegen.config import ModelConfig
+from dancegen.models.conditioning import cond_dim
 from dancegen.motion.representation import feature_dim
 from dancegen.motion.skeleton import get_skeleton
 
@@ -81,7 +84,10 @@ class DanceDenoiser(nn.Module):
         self.motion_dim = feature_dim(get_skeleton(cfg.skeleton).num_joints)
         self.tokens = cfg.window // k
         self.motion_in = nn.Linear(k * self.motion_dim, d)
-        self.music_in = nn.Linear(k * cfg.audio_dim, d)
+        self.music_in = nn.Linear(k * cond_dim(cfg), d)
+        self.style = nn.Embedding(1 + len(cfg.styles), d) if cfg.styles else None
+        if self.style is not None:
+            nn.init.zeros_(self.style.weight)  # starts as "no style": fine-tuning keeps the model's behaviour
         self.pos = nn.Parameter(torch.zeros(1, self.tokens, d))
         nn.init.normal_(self.pos, std=0.02)
         self.null_music = nn.Parameter(torch.zeros(1, self.tokens, d))
@@ -102,9 +108,12 @@ class DanceDenoiser(nn.Module):
         k = self.cfg.frames_per_token
         return x.reshape(b, t // k, k * c)
 
-    def encode_music(self, music: torch.Tensor) -> torch.Tensor:
-        """Music features (B, T, A) -> music tokens (B, T/k, d); computed once per sampling run."""
-        return self.music_encoder(self.music_in(self._fold(music)) + self.pos)
+    def encode_music(self, music: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        """Conditioning rows (B, T, C) [+ style (B,) long] -> music tokens (B, T/k, d); once per sampling run."""
+        h = self.music_in(self._fold(music)) + self.pos
+        if self.style is not None and style is not None:
+            h = h + self.style(style)[:, None, :]
+        return self.music_encoder(h)
 
     def null_context(self, batch: int) -> torch.Tensor:
         """The learned 'no music' context (B, T/k, d) used for classifier-free guidance."""
@@ -121,10 +130,15 @@ class DanceDenoiser(nn.Module):
         return out.reshape(b, n, self.motion_dim)
 
     def forward(
-        self, x: torch.Tensor, t: torch.Tensor, music: torch.Tensor, drop_music: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        music: torch.Tensor,
+        drop_music: torch.Tensor | None = None,
+        style: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Training forward: ``drop_music`` (B,) bool replaces the music of those rows by the null."""
-        context = self.encode_music(music)
+        """Training forward: ``drop_music`` (B,) bool replaces the music (and style) of those rows by the null."""
+        context = self.encode_music(music, style)
         if drop_music is not None:
             context = torch.where(drop_music[:, None, None], self.null_context(x.shape[0]), context)
         return self.denoise(x, t, context)

@@ -79,8 +79,9 @@ class Diffusion:
         known: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
         tie: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        style: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """DDIM sample of normalised motion (B, T, D) for music features (B, T, A).
+        """DDIM sample of normalised motion (B, T, D) for conditioning rows (B, T, C) [+ style (B,)].
 
         ``guidance`` w mixes predictions as uncond + w (cond - uncond); w = 1 skips the unconditional
         pass. ``known``/``mask`` (B, T, D) pin masked entries (inpainting); ``tie`` maps the sample
@@ -91,7 +92,7 @@ class Diffusion:
         dim = model.motion_dim
         noise = torch.randn((b, n, dim), generator=generator, device="cpu").to(device)
         x = noise
-        context = model.encode_music(music)
+        context = model.encode_music(music, style)
         if guidance != 1.0:
             context = torch.cat([context, model.null_context(b)], dim=0)
         steps = self.ddim_timesteps(num_steps)

@@ -1,0 +1,107 @@
+"""Beat/style conditioning rows: phase math (property tests), beat thinning, fallbacks, labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tinymodels import tiny_model_config
+
+from dancegen.errors import DancegenError
+from dancegen.models.conditioning import (
+    BEAT_COLUMN,
+    beat_phase,
+    cond_dim,
+    condition,
+    every_nth_beat,
+    generation_condition,
+    median_period,
+    music_beats,
+    style_index,
+)
+from dancegen.models.diffusion import DanceDenoiser
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 30), st.lists(st.integers(3, 40), min_size=1, max_size=12), st.floats(5, 60))
+def test_phase_is_zero_on_every_beat_and_rises_between(first, gaps, period):
+    beats = first + np.concatenate([[0], np.cumsum(gaps)])  # beats at least 3 frames apart
+    ph = beat_phase(beats, 401, period)
+    assert ph.shape == (401, 2)
+    np.testing.assert_allclose(ph[beats], np.tile([0.0, 1.0], (len(beats), 1)), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(ph, axis=1), 1.0, atol=1e-5)
+    angle = np.unwrap(np.arctan2(ph[:, 0], ph[:, 1]))
+    assert np.all(np.diff(angle) > 0)  # monotone: no phase runs backwards
+
+
+def test_phase_without_beats_runs_at_the_given_period():
+    ph = beat_phase(np.array([], np.int64), 90, 30.0)
+    angle = np.unwrap(np.arctan2(ph[:, 0], ph[:, 1]))
+    np.testing.assert_allclose(np.diff(angle), 2 * np.pi / 30, atol=1e-5)
+
+
+def test_music_model_reads_the_features_unchanged():
+    cfg = tiny_model_config()
+    music = np.random.default_rng(0).normal(size=(50, 35)).astype(np.float32)
+    assert cond_dim(cfg) == 35
+    np.testing.assert_array_equal(condition(cfg, music, np.array([3, 9])), music)
+
+
+def test_motion_model_gets_the_given_beats_and_phase():
+    cfg = tiny_model_config(beat_condition="motion", beat_period=20.0)
+    music = np.zeros((60, 35), np.float32)
+    music[[5, 25, 45], BEAT_COLUMN] = 1
+    out = condition(cfg, music, np.array([10, 30, 50]))
+    assert out.shape == (60, cond_dim(cfg)) == (60, 37)
+    assert list(music_beats(out)) == [10, 30, 50]  # the motion's beats replace the music's
+    np.testing.assert_allclose(out[[10, 30, 50], 35:], [[0, 1]] * 3, atol=1e-6)
+
+
+def test_every_nth_beat_matches_the_learned_period_and_keeps_the_strong_beats():
+    music = np.zeros((400, 35), np.float32)
+    beats = np.arange(0, 400, 15)
+    music[beats, BEAT_COLUMN] = 1
+    music[beats[1::2], 0] = 5.0  # odd beats are the loud ones
+    assert list(every_nth_beat(beats, music, 15.0)) == list(beats)
+    assert list(every_nth_beat(beats, music, 31.0)) == list(beats[1::2])
+    assert len(every_nth_beat(beats, music, 44.0)) == len(beats[::3])
+    assert len(every_nth_beat(beats, music, 7.0)) == 2 * len(beats) - 1
+
+
+def test_silent_music_falls_back_to_the_learned_tempo(capsys):
+    cfg = tiny_model_config(beat_condition="motion", beat_period=40.0)
+    out = generation_condition(cfg, np.zeros((200, 35), np.float32))
+    assert list(music_beats(out)) == [0, 40, 80, 120, 160]
+    assert "learned tempo (45 BPM)" in capsys.readouterr().err
+
+
+def test_median_period():
+    assert median_period([np.array([0, 10, 20]), np.array([5, 17])]) == 10.0
+    assert median_period([np.array([3])]) == 0.0
+
+
+def test_style_labels():
+    cfg = tiny_model_config(styles=["rumba", "waltz"])
+    assert [style_index(cfg, s) for s in (None, "any", "rumba", "waltz")] == [0, 0, 1, 2]
+    with pytest.raises(DancegenError, match="unknown style label 'tango'; this model knows: any, rumba, waltz"):
+        style_index(cfg, "tango")
+    with pytest.raises(DancegenError, match="has no style labels"):
+        style_index(tiny_model_config(), "waltz")
+
+
+def test_style_changes_the_prediction_once_learned():
+    cfg = tiny_model_config(styles=["a", "b"], beat_condition="motion")
+    net = DanceDenoiser(cfg).eval()
+    torch.nn.init.normal_(net.style.weight)
+    torch.nn.init.normal_(net.motion_out.weight, std=0.1)
+    x, t = torch.randn(2, cfg.window, net.motion_dim), torch.tensor([10, 10])
+    music = torch.randn(1, cfg.window, cond_dim(cfg)).expand(2, -1, -1)
+    out = net(x[:1].expand(2, -1, -1), t, music, style=torch.tensor([1, 2]))
+    assert not torch.allclose(out[0], out[1])
+
+
+def test_gan_refuses_motion_beats_and_styles():
+    with pytest.raises(DancegenError, match="need the diffusion family"):
+        tiny_model_config(family="gan", beat_condition="motion")
