@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install --quiet --upgrade pip
 	# torch first (the CPU wheel), then everything else under constraints that pin it.
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e ".[test,tune,report,diffusion,video]"
+	$(PIP) install --quiet -c constraints.txt -e ".[test,tune,report,diffusion,video,ui]"
 	touch $@
 
 install: $(VENV)/.installed

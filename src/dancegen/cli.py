@@ -19,7 +19,9 @@ from dancegen.render.options import add_render_arguments
 
 #: Modules that add their own subcommand: each has ``add_command(subparsers)``, which registers a
 #: parser whose ``func(args) -> int`` does the work (imports inside, so ``--help`` stays fast).
-PLUGIN_COMMANDS: tuple[str, ...] = ("dancegen.evaluate", "dancegen.tune", "dancegen.videos.commands")
+PLUGIN_COMMANDS: tuple[str, ...] = ("dancegen.evaluate", "dancegen.tune", "dancegen.videos.commands", "dancegen.web.commands")
+
+_SAVE_BVH_HELP = "also save the motion as BVH (cm, Y up, for Blender and other tools; docs/EXPORT.md)"
 
 #: Songs longer than this are refused unless --max-duration says otherwise (seconds).
 DEFAULT_MAX_DURATION = 900.0
@@ -30,6 +32,14 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same dance")
     p.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: the checkpoint's)")
     p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance weight (default: the checkpoint's)")
+    p.add_argument("--style-label", default=None, metavar="LABEL",
+                   help="dance style of a style-conditioned model (e.g. waltz, rumba; 'any' = unconditioned; "
+                        "`dancegen info` lists a model's labels)")
+    p.add_argument("--beat-every", type=float, default=None, choices=[0.5, 1, 2, 3],
+                   help="beat-conditioned models: accent every n-th music beat (default: the n closest to the "
+                        "model's learned movement tempo)")
+    p.add_argument("--beat-align", type=float, default=0.0, metavar="S",
+                   help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
     p.add_argument("--max-duration", type=float, default=DEFAULT_MAX_DURATION,
                    help=f"refuse songs longer than this many seconds (default {DEFAULT_MAX_DURATION:g})")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -81,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("audio", help="song file (mp3, wav, ogg, flac)")
     p.add_argument("-o", "--output", required=True, help="output .mp4")
     p.add_argument("--save-motion", default=None, metavar="OUT.npz", help="also save the motion (.npz)")
+    p.add_argument("--save-bvh", default=None, metavar="OUT.bvh", help=_SAVE_BVH_HELP)
     _add_generation_args(p)
     add_render_arguments(p)
     p.set_defaults(func=cmd_dance)
@@ -88,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="song -> motion (.npz)", description="Generate a dance for a song and save the motion only (.npz: joints, fps, skeleton).")
     p.add_argument("audio", help="song file (mp3, wav, ogg, flac)")
     p.add_argument("-o", "--output", required=True, help="output .npz")
+    p.add_argument("--save-bvh", default=None, metavar="OUT.bvh", help=_SAVE_BVH_HELP)
     _add_generation_args(p)
     p.set_defaults(func=cmd_generate)
 
@@ -120,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-budget", type=float, default=None, metavar="MINUTES", help="end training within this many minutes (fewer steps)")
     p.add_argument("--no-val", action="store_true", help="skip the validation split")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint exactly")
+    p.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                   help="fine-tune: start from this checkpoint's weights, normaliser and model config (the "
+                        "--config file's 'model' keys override it; grown inputs such as beat phase or style start at zero)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
@@ -144,7 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args):
     from dancegen.generate import GenerationSettings
 
-    return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance)
+    if not 0.0 <= args.beat_align <= 1.0:
+        raise DancegenError(f"--beat-align takes a strength between 0 and 1, got {args.beat_align:g}.")
+    return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
+                              beat_every=args.beat_every, beat_align=args.beat_align)
 
 
 def _generate(args):
@@ -179,13 +197,17 @@ def _generate(args):
 
 def cmd_dance(args) -> int:
     from dancegen.io import check_output
+    from dancegen.motion.bvh import write_bvh
     from dancegen.motion.motion import save_motion
     from dancegen.render.options import render_to_video
 
     check_output(args.output, args.force)
-    if args.save_motion:
-        check_output(args.save_motion, args.force)
+    for extra in (args.save_motion, args.save_bvh):
+        if extra:
+            check_output(extra, args.force)
     motion, feats, secs = _generate(args)
+    if args.save_bvh:  # before the render: it takes a second and fails early on a motion it cannot export
+        write_bvh(motion, args.save_bvh)
     render_to_video(motion, args.output, args, audio_path=args.audio, beat_times=feats.beat_times, progress=not args.quiet)
     if args.save_motion:
         save_motion(motion, args.save_motion)
@@ -195,11 +217,16 @@ def cmd_dance(args) -> int:
 
 def cmd_generate(args) -> int:
     from dancegen.io import check_output
+    from dancegen.motion.bvh import write_bvh
     from dancegen.motion.motion import save_motion
 
     check_output(args.output, args.force)
+    if args.save_bvh:
+        check_output(args.save_bvh, args.force)
     motion, feats, secs = _generate(args)
     save_motion(motion, args.output)
+    if args.save_bvh:
+        write_bvh(motion, args.save_bvh)
     print(f"wrote {args.output} ({motion.num_frames} frames at {motion.fps:g} fps, {motion.skeleton}, {secs:.1f} s)")
     return 0
 
@@ -242,6 +269,16 @@ def cmd_train(args) -> int:
     from dancegen.train import PreparedData, prepare_data, train
 
     cfg, tcfg = load_config_file(args.config) if args.config else (ModelConfig(), TrainConfig())
+    init = None
+    if args.init_from:
+        import json
+
+        from dancegen.checkpoint import load_checkpoint
+        from dancegen.config import from_dict, to_dict
+
+        init = load_checkpoint(args.init_from)
+        explicit = json.loads(Path(args.config).read_text()).get("model", {}) if args.config else {}
+        cfg = from_dict(ModelConfig, {**to_dict(init.config), **explicit})
     for attr, value in (("max_steps", args.max_steps), ("batch_size", args.batch_size), ("lr", args.lr),
                         ("mixed_precision", args.mixed_precision), ("grad_accum", args.grad_accum)):
         if value is not None:
@@ -270,7 +307,7 @@ def cmd_train(args) -> int:
                 val.save(f"{args.save_prepared}.val.npz")
         source = {"dataset": args.dataset, "split": "train"}
     result = train(data, args.out, cfg, tcfg, val_data=val, resume=args.resume, progress=not args.quiet, info=source,
-                   time_budget_s=args.time_budget * 60 if args.time_budget else None)
+                   time_budget_s=args.time_budget * 60 if args.time_budget else None, init_from=init)
     if not result.is_main_process:
         return 0
     if result.steps == 0:
