@@ -91,12 +91,19 @@ def test_dataset_mode_end_to_end(synth, tmp_path, capfd):
     assert data["test_set"] == ["synth_02", "synth_05"] and data["pool"]["clips"] == 4
     for row in data["rows"].values():
         m = row["metrics"]
-        assert set(m) == {"bailando", "fact", "edge", "fixed"}
+        assert set(m) == {"bailando", "fact", "edge", "fixed", "music"}
         assert m["bailando"]["FID_k"] is not None and m["edge"]["PFC"] is not None
+        assert 0.0 <= m["music"]["beat_hit"] <= 1.0
         assert len(row["per_clip"]) == 2
+        assert {"beat_hit", "energy_r", "motion_beats_per_s", "movement_bpm"} <= set(row["per_clip"][0])
     assert data["rows"]["static_mean_pose"]["metrics"]["bailando"]["Div_k"] == 0.0
+    # a still pose hits no beat and has no speed to correlate with the loudness
+    assert data["rows"]["static_mean_pose"]["metrics"]["music"] == {"beat_hit": 0.0, "energy_r": None}
+    for key in ("ground_truth", "mismatched_music", "nearest_neighbour", "model"):
+        assert -1.0 <= data["rows"][key]["metrics"]["music"]["energy_r"] <= 1.0
     model = data["rows"]["model"]["metrics"]
     assert 0.0 <= model["bailando"]["BAS"] <= 1.0
+    assert "beat_hit" in stdout and "energy_r" in stdout
     assert set(data["retrieval"]) == {"synth_02", "synth_05"}
     md = (report / "report.md").read_text()
     assert "not comparable" in md.lower() and "kinetic_projection.png" in md
@@ -117,6 +124,11 @@ def test_file_mode_scores_edge_and_bailando_outputs(files, tmp_path, capfd):
     assert data["test_set"] == ["song0", "song1"]
     system = data["rows"]["system"]
     assert [c["name"] for c in system["per_clip"]] == ["song0", "song1"]
+    # the mismatched row pairs each dance with the other song's beats and loudness
+    gt_clips = data["rows"]["ground_truth"]["per_clip"]
+    mm_clips = data["rows"]["mismatched_music"]["per_clip"]
+    assert [c["music"] for c in mm_clips] == ["song1.wav", "song0.wav"]
+    assert all(c["energy_r"] is not None and c["beat_hit"] is not None for c in gt_clips + mm_clips)
     assert all(c["seconds"] == pytest.approx(8.0) for c in system["per_clip"])
     assert system["metrics"]["bailando"]["BAS"] is not None
     # without music: no BAS, no mismatched row, the rest still computed; --ignore-names shrinks the pool

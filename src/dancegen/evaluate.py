@@ -11,6 +11,11 @@ Two modes, both printing a table and optionally writing ``--json OUT`` and ``--r
 - ``--gt DIR --pred DIR [--music DIR]``: score any system's motion files (our .npz, EDGE pickles,
   Bailando json/npy, AIST++ pickles) against a ground-truth pool; BAS needs ``--music``.
 
+Every row with music also gets the music-responsiveness measures (protocol ``music``: beat-hit
+rate and energy following; the mismatched-music row pairs each dance with another song's beats
+and loudness). Tempo following needs generation for time-stretched songs:
+benchmarks/music_response.py.
+
 Metrics, protocols and their quirks: docs/METRICS.md. Heavy imports happen inside functions.
 """
 
@@ -30,7 +35,7 @@ def add_command(subparsers: Any) -> None:
     """Register the ``evaluate`` subcommand on the CLI's subparsers."""
     p = subparsers.add_parser(
         "evaluate",
-        help="score dances with FID_k/FID_g, diversity, BAS and PFC",
+        help="score dances with FID_k/FID_g, diversity, BAS, PFC, beat-hit rate and energy following",
         description="Score our model on a dataset split (--dataset) or any system's motion files (--gt/--pred) "
         "with the field's metrics, reference rows included. See docs/METRICS.md.",
     )
@@ -54,8 +59,8 @@ def add_command(subparsers: Any) -> None:
                         "(default: the --gt clips named like a --pred clip)")  # fmt: skip
     f.add_argument("--ignore-names", default=None, metavar="FILE", nargs="+",
                    help="name lists of --gt clips to leave out of the pool (AIST++: annotations/splits/ignore_list.txt)")
-    p.add_argument("--protocols", default="bailando,fact,edge,fixed",
-                   help="comma-separated protocols: bailando, fact, edge, fixed (default all)")  # fmt: skip
+    p.add_argument("--protocols", default="bailando,fact,edge,fixed,music",
+                   help="comma-separated protocols: bailando, fact, edge, fixed, music (default all)")  # fmt: skip
     p.add_argument("--json", default=None, metavar="OUT", help="write every metric to this JSON file")
     p.add_argument("--report", default=None, metavar="DIR", help="write report.md and PNG plots to this folder")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -116,6 +121,13 @@ def _beats(path: Path, start: float, end: float | None, tempo: float | None):
     return beats_from_onehot(feats.features[:, -1])
 
 
+def _loudness(path: Path, start: float, end: float | None):
+    from dancegen.metrics.music import loudness_from_file
+    from dancegen.metrics.protocols import BEAT_FPS
+
+    return loudness_from_file(path, BEAT_FPS, start, end)
+
+
 def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     from tqdm import tqdm
 
@@ -127,7 +139,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     from dancegen.metrics import EvaluationError
     from dancegen.metrics.protocols import BEAT_FPS
     from dancegen.metrics.references import mismatched_music, nearest_neighbours, retrieved, static_mean_pose
-    from dancegen.metrics.suite import Clip
+    from dancegen.metrics.suite import Clip, share_loudness
 
     t0 = time.perf_counter()
     name, root = args.dataset, args.data_root
@@ -175,7 +187,8 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         feats = extract_features(s.audio_path, fps=fps, start=start, end=end, tempo_hint=s.tempo_hint)
         beats = _beats(s.audio_path, start, end, s.tempo_hint)
         n60 = min(s.motion.num_frames, int(round((end - start) * BEAT_FPS)))
-        gt.append(Clip(s.name, s.motion.joints[:n60], BEAT_FPS, s.motion.skeleton, s.style, beats, Path(s.audio_path).name))
+        gt.append(Clip(s.name, s.motion.joints[:n60], BEAT_FPS, s.motion.skeleton, s.style, beats, Path(s.audio_path).name,
+                       _loudness(s.audio_path, start, end)))  # fmt: skip
         music30.append(feats.features[: int(round(n60 * fps / BEAT_FPS))])
     candidates = [s for s in train_seqs if s.audio_path is not None]
     cand_music = []
@@ -194,7 +207,8 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         generated = []
         for clip, music in tqdm(list(zip(gt, music30)), desc=f"generate ({name_i})", disable=quiet, leave=False, file=sys.stderr):
             motion = generate_motion(ck, music, GenerationSettings(seed=args.seed, steps=args.steps), model=model)
-            generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats, clip.music_name))
+            generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats,
+                                  clip.music_name, clip.music_loudness))  # fmt: skip
         seconds = time.perf_counter() - t0
         key = "model" if not model_rows else f"model_{len(model_rows)}"
         timings["generate" if key == "model" else f"generate_{name_i}"] = seconds
@@ -218,6 +232,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     if picks:
         rows.append(("nearest_neighbour", "NN retrieval (music)", retrieved(gt, cand_clips, picks)))
     rows.extend(model_rows)
+    share_loudness(rows)
     meta = {
         "mode": "dataset",
         "dataset": name,
@@ -271,6 +286,7 @@ def _attach_music(clips: list, music_dir: Path, what: str) -> None:
         tempo = music_tempo(mid) if mid else None
         c.music_beats = _beats(found[c.name], 0.0, None, tempo)
         c.music_name = found[c.name].name
+        c.music_loudness = _loudness(found[c.name], 0.0, None)
 
 
 def _read_names(files: list[str]) -> list[str]:
@@ -289,7 +305,7 @@ def _read_names(files: list[str]) -> list[str]:
 def _file_rows(args: argparse.Namespace, timings: dict[str, float]):
     from dancegen.metrics import EvaluationError
     from dancegen.metrics.references import mismatched_music, static_mean_pose
-    from dancegen.metrics.suite import Clip
+    from dancegen.metrics.suite import Clip, share_loudness
 
     t0 = time.perf_counter()
     pool = _read_clips(args.gt, "--gt")
@@ -330,6 +346,7 @@ def _file_rows(args: argparse.Namespace, timings: dict[str, float]):
     if len({c.skeleton for c in pool}) == 1:
         rows.append(("static_mean_pose", "static mean pose", static_mean_pose(pool, preds)))
     rows.append(("system", f"system ({Path(args.pred).name or args.pred})", preds))
+    share_loudness(rows)
     meta = {
         "mode": "files",
         "gt": str(args.gt),
@@ -407,7 +424,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(title)
     print(comparability_line(ev))
     print(text_table(ev))
-    print("bailando/fact/edge = reference protocols (quirks kept); fixed = quirks corrected (docs/METRICS.md).")
+    print("bailando/fact/edge = reference protocols (quirks kept); fixed = quirks corrected; "
+          "music = beat-hit rate (±0.1 s) and energy following r (docs/METRICS.md).")
 
     data = {"dancegen_version": __version__, **meta, **ev.to_json(), "timings_s": timings}
     if not ev.comparable:

@@ -12,6 +12,9 @@ fixed     FID_k, FID_g, Div_k, Div_g with the quirks corrected: true acceleratio
           time (1/fps), ``move`` testing its fourth point; everything else as ``bailando``. Also
           BAS_fact with motion beats found at the motion's own frame rate (a 30-fps model
           upsampled linearly has speed plateaus of two equal frames, never strict minima).
+music     ours (music responsiveness, ``music.py``): beat-hit rate (share of music beats with a
+          Bailando motion beat within ±0.1 s, 60 fps) and energy following (Pearson r of the
+          music's loudness and the mean joint speed, both Gaussian-smoothed, sigma 1 s).
 ========  ===================================================================================
 
 Motions at another rate are resampled linearly to the protocol's rate first (30-fps models are
@@ -64,9 +67,14 @@ PROTOCOLS: dict[str, Protocol] = {
         accel_quirk=False, tpf=None, move_quirk=False,
         summary="corrected: true acceleration, tpf = 1/fps, move tests its 4th point; FACT BAS at the motion's own rate",
     ),
+    "music": Protocol(
+        "music", ("beat_hit", "energy_r"), fps=60.0,
+        summary="ours: beat-hit rate (music beats with a Bailando motion beat within ±0.1 s, 60 fps); "
+        "energy following (r of loudness dB and joint speed, Gaussian sigma 1 s)",
+    ),
 }  # fmt: skip
 
-DEFAULT_PROTOCOLS: tuple[str, ...] = ("bailando", "fact", "edge", "fixed")
+DEFAULT_PROTOCOLS: tuple[str, ...] = ("bailando", "fact", "edge", "fixed", "music")
 
 
 def resample_joints(joints: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:

@@ -7,8 +7,8 @@ Plots (matplotlib, imported lazily with the Agg backend):
   music beats;
 - ``kinetic_projection.png``: a 2-D PCA projection of the normalised kinetic features (pool, test
   ground truth, the system, the other reference rows);
-- ``per_style.png``: BAS (Bailando, FACT, FACT at the native rate) and PFC per style/genre for
-  each row.
+- ``per_style.png``: BAS (Bailando, FACT, FACT at the native rate), beat-hit rate, energy
+  following and PFC per style/genre for each row.
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("fixed", "BAS_fact", "BAS_fact", "{:.4f}"),
     ("fact", "BAS", "BAS", "{:.4f}"),
     ("edge", "PFC", "PFC", "{:.3f}"),
+    ("music", "beat_hit", "beat_hit", "{:.1%}"),
+    ("music", "energy_r", "energy_r", "{:.3f}"),
 )
+#: Per-clip values averaged per style (report table and plot).
+STYLE_METRICS: tuple[str, ...] = ("BAS_bailando", "BAS_fact", "BAS_fact_fixed", "beat_hit", "energy_r", "PFC")
 PLOT_SECONDS = 30.0
 
 
@@ -185,7 +189,7 @@ def plot_kinetic_projection(ev: Evaluation, out_dir: Path) -> Path | None:
 
 
 def per_style(ev: Evaluation) -> dict[str, dict[str, dict[str, float | None]]]:
-    """``{row: {style: {metric: mean}}}`` of the per-clip BAS (both variants) and PFC."""
+    """``{row: {style: {metric: mean}}}`` of the per-clip BAS (both variants), beat-hit, energy r and PFC."""
     out: dict[str, dict[str, dict[str, float | None]]] = {}
     for r in ev.rows:
         groups: dict[str, list[dict[str, Any]]] = {}
@@ -194,7 +198,7 @@ def per_style(ev: Evaluation) -> dict[str, dict[str, dict[str, float | None]]]:
         out[r.key] = {}
         for style, items in sorted(groups.items()):
             out[r.key][style] = {}
-            for m in ("BAS_bailando", "BAS_fact", "BAS_fact_fixed", "PFC"):
+            for m in STYLE_METRICS:
                 vals = [i[m] for i in items if i[m] is not None]
                 out[r.key][style][m] = float(np.mean(vals)) if vals else None
             out[r.key][style]["clips"] = len(items)
@@ -202,14 +206,14 @@ def per_style(ev: Evaluation) -> dict[str, dict[str, dict[str, float | None]]]:
 
 
 def plot_per_style(ev: Evaluation, out_dir: Path) -> Path | None:
-    """Bars of BAS (Bailando, FACT) and PFC per style for every row."""
+    """Bars of BAS (Bailando, FACT), beat-hit rate, energy r and PFC per style for every row."""
     table = per_style(ev)
     styles = sorted({s for v in table.values() for s in v})
     if not styles:
         return None
     plt = _plt()
-    metrics = ("BAS_bailando", "BAS_fact", "BAS_fact_fixed", "PFC")
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    metrics = STYLE_METRICS
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4))
     width = 0.8 / max(1, len(ev.rows))
     x = np.arange(len(styles))
     for ax, m in zip(axes, metrics):
@@ -257,13 +261,14 @@ def write_report(ev: Evaluation, out_dir: str | Path, header: list[str], system_
     if style_png is not None:
         lines += ["## Per style", "", f"![per style]({style_png.name})", ""]
         table = per_style(ev)
-        lines += ["| row | style | clips | BAS (bailando) | BAS (fact) | BAS_fact (fixed) | PFC |",
-                  "|---|---|---:|---:|---:|---:|---:|"]
+        lines += ["| row | style | clips | BAS (bailando) | BAS (fact) | BAS_fact (fixed) | beat-hit | energy r | PFC |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in ev.rows:
             for s, v in table[r.key].items():
                 lines.append(
                     f"| {r.label} | {s} | {v['clips']} | {_cell(v['BAS_bailando'], '{:.4f}')} | "
                     f"{_cell(v['BAS_fact'], '{:.4f}')} | {_cell(v['BAS_fact_fixed'], '{:.4f}')} | "
+                    f"{_cell(v['beat_hit'], '{:.1%}')} | {_cell(v['energy_r'], '{:.3f}')} | "
                     f"{_cell(v['PFC'], '{:.3f}')} |"
                 )
         lines.append("")

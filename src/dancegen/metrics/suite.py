@@ -6,7 +6,9 @@ frames of its music at 60 fps. :func:`evaluate_rows` computes, for every row:
 - per protocol with features (``bailando``, ``fixed``): kinetic and geometric features of every
   clip, normalised with the pool's statistics, FID_k / FID_g against the pool, Div_k / Div_g;
 - ``bailando`` BAS and ``fact`` BAS: the mean over the row's clips that have music;
-- ``edge`` PFC: 10,000 x the mean over all 5-s windows of the row's clips.
+- ``edge`` PFC: 10,000 x the mean over all 5-s windows of the row's clips;
+- ``music`` beat-hit rate (clips with music beats) and energy following (clips with music
+  loudness): the means over the row's clips (``music.py``).
 
 Features are computed on the SMPL joint names every clip of the run provides
 (``skeletons.common_available``); the joints and geometric rules left out are reported, and a run
@@ -23,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from dancegen.metrics import EvaluationError
-from dancegen.metrics.beats import bailando_bas, fact_bas
+from dancegen.metrics.beats import bailando_bas, bailando_motion_beats, fact_bas
 from dancegen.metrics.fid import diversity, fid, normalize
 from dancegen.metrics.foot_contact import SCALE, pfc_windows, y_up_to_z_up
 from dancegen.metrics.geometric import RULES, evaluable_rules, geometric_features, missing_joints
 from dancegen.metrics.kinetic import kinetic_features
+from dancegen.metrics.music import beat_hit_rate, energy_following, movement_tempo
 from dancegen.metrics.protocols import (
     BEAT_FPS,
     DEFAULT_PROTOCOLS,
@@ -46,7 +49,9 @@ FEATURE_PROTOCOLS = ("bailando", "fixed")
 class Clip:
     """One motion to score: joints (T, J, 3) metres y-up at ``fps`` on ``skeleton``.
 
-    ``music_beats`` are the beat frames of its music at 60 fps (None: no music, no BAS).
+    ``music_beats`` are the beat frames of its music at 60 fps (None: no music, no BAS, no
+    beat-hit rate); ``music_loudness`` (N,) is its music's loudness in dBFS at 60 fps, frame k at
+    k / 60 s from the clip's start (``music.loudness_db``; None: no energy following).
     """
 
     name: str
@@ -56,11 +61,27 @@ class Clip:
     style: str | None = None
     music_beats: np.ndarray | None = None
     music_name: str | None = None
+    music_loudness: np.ndarray | None = None
 
     @property
     def duration(self) -> float:
         """Length in seconds."""
         return self.joints.shape[0] / self.fps
+
+
+def share_loudness(rows: list[tuple[str, str, list[Clip]]]) -> None:
+    """Give every clip without loudness the loudness of the song whose beats it carries.
+
+    Reference rows (mismatched music, static pose, retrieval: ``references.py``) are built with
+    another clip's ``music_beats`` array, the very same object; that clip's ``music_loudness``
+    goes with it, so the mismatched row pairs each dance with the other song's beats and loudness.
+    """
+    by_beats = {id(c.music_beats): c.music_loudness for _, _, clips in rows for c in clips
+                if c.music_beats is not None and c.music_loudness is not None}  # fmt: skip
+    for _, _, clips in rows:
+        for c in clips:
+            if c.music_loudness is None and c.music_beats is not None:
+                c.music_loudness = by_beats.get(id(c.music_beats))
 
 
 def check_clip(clip: Clip, what: str = "clip") -> None:
@@ -91,6 +112,10 @@ class ClipScores:
     bas_fact: float | None = None
     bas_fact_fixed: float | None = None
     pfc: list[float] | None = None
+    beat_hit: float | None = None
+    energy_r: float | None = None
+    motion_beats_per_s: float | None = None
+    movement_bpm: float | None = None
 
 
 @dataclass
@@ -141,12 +166,21 @@ def score_clip(clip: Clip, space: FeatureSpace, protocols: tuple[str, ...]) -> C
                 j, space.rules, tpf=proto.time_per_frame, move_quirk=proto.move_quirk
             )
     sub = None
-    if clip.music_beats is not None and ("bailando" in protocols or "fact" in protocols):
+    if (clip.music_beats is not None and ("bailando" in protocols or "fact" in protocols)) or "music" in protocols:
         sub = resample_joints(view, clip.fps, BEAT_FPS)[:, space.joint_index]
-    if sub is not None and "bailando" in protocols:
+    if sub is not None and clip.music_beats is not None and "bailando" in protocols:
         out.bas = bailando_bas(clip.music_beats, sub)
-    if sub is not None and "fact" in protocols:
+    if sub is not None and clip.music_beats is not None and "fact" in protocols:
         out.bas_fact = fact_bas(clip.music_beats, sub)
+    if sub is not None and "music" in protocols:
+        motion, length = bailando_motion_beats(sub)
+        out.motion_beats_per_s = motion.size / (length / BEAT_FPS)
+        out.movement_bpm = movement_tempo(view[:, space.joint_index], clip.fps)
+        if clip.music_beats is not None:
+            music = np.asarray(clip.music_beats)
+            out.beat_hit = beat_hit_rate(music[music < length], motion, BEAT_FPS)
+        if clip.music_loudness is not None:
+            out.energy_r = energy_following(clip.music_loudness, sub, BEAT_FPS)
     if clip.music_beats is not None and "fixed" in protocols:
         out.bas_fact_fixed = fact_bas(clip.music_beats, view[:, space.joint_index], fps=clip.fps)
     if "edge" in protocols and space.has_pfc:
@@ -184,6 +218,10 @@ class RowResult:
                 "BAS_fact": _nan_to_none(s.bas_fact),
                 "BAS_fact_fixed": _nan_to_none(s.bas_fact_fixed),
                 "PFC": None if not s.pfc else float(SCALE * np.mean(s.pfc)),
+                "beat_hit": _nan_to_none(s.beat_hit),
+                "energy_r": _nan_to_none(s.energy_r),
+                "motion_beats_per_s": _nan_to_none(s.motion_beats_per_s),
+                "movement_bpm": _nan_to_none(s.movement_bpm),
             })  # fmt: skip
         return rows
 
@@ -321,6 +359,9 @@ def evaluate_rows(
         if "edge" in protocols:
             windows = [w for s in scores for w in (s.pfc or [])]
             metrics["edge"] = {"PFC": float(SCALE * np.mean(windows)) if windows else None}
+        if "music" in protocols:
+            metrics["music"] = {"beat_hit": _mean([s.beat_hit for s in scores]),
+                                "energy_r": _mean([s.energy_r for s in scores])}  # fmt: skip
         results.append(RowResult(key, label, clips, scores, metrics, numerics))
 
     reasons = []
