@@ -32,3 +32,18 @@ def irregular_beats(rng: np.random.Generator, num_frames: int, low: int = 12, hi
     while beats[-1] + low < num_frames:
         beats.append(beats[-1] + int(rng.integers(low, high + 1)))
     return np.array(beats[:-1] if beats[-1] >= num_frames else beats, np.int64)
+
+
+def sway_motion(beats: np.ndarray, num_frames: int, amplitude: float = 0.15, period: float = 18.0) -> np.ndarray:
+    """dwm23 joints (T, 23, 3) m: the standing body sways side to side, x = A cos(pi * beat phase),
+    so it is still (a kinematic beat) exactly on each beat frame, one extreme per beat."""
+    from dancegen.datasets.synthetic import _REST
+
+    t = np.arange(num_frames, dtype=float)
+    b = np.asarray(beats, dtype=float)
+    cyc = np.interp(t, b, np.arange(len(b)))
+    cyc = np.where(t < b[0], (t - b[0]) / period, cyc)
+    cyc = np.where(t > b[-1], len(b) - 1 + (t - b[-1]) / period, cyc)
+    joints = np.repeat(_REST[None], num_frames, 0).astype(float)
+    joints[:, :, 0] += amplitude * np.cos(np.pi * cyc)[:, None]
+    return joints.astype(np.float32)

@@ -105,3 +105,43 @@ def test_style_changes_the_prediction_once_learned():
 def test_gan_refuses_motion_beats_and_styles():
     with pytest.raises(DancegenError, match="need the diffusion family"):
         tiny_model_config(family="gan", beat_condition="motion")
+
+
+@pytest.mark.slow
+def test_a_tiny_model_learns_to_put_accents_where_the_beat_input_says(tmp_path):
+    """Self-supervised beat conditioning end to end: the training music says nothing about the
+    beats (noise, empty beat column), so the only beat signal is each dance's own kinematic beats;
+    at generation the beat input holds NEW irregular beats, and the dance's accents must land there."""
+    from beatmotion import irregular_beats, sway_motion
+
+    from dancegen.checkpoint import load_checkpoint
+    from dancegen.config import TrainConfig
+    from dancegen.generate import GenerationSettings, generate_motion
+    from dancegen.models.conditioning import motion_beats
+    from dancegen.train import PreparedData, train
+
+    rng = np.random.default_rng(0)
+    names, music, joints = [], [], []
+    for i in range(8):
+        joints.append(sway_motion(irregular_beats(rng, 600), 600))
+        m = (0.1 * rng.normal(size=(600, 35))).astype(np.float32)
+        m[:, BEAT_COLUMN] = 0.0
+        music.append(m)
+        names.append(f"s{i}")
+    cfg = tiny_model_config(window=60, beat_condition="motion", cond_drop_prob=0.1, guidance=1.0)
+    tcfg = TrainConfig(batch_size=32, lr=2e-3, warmup_steps=20, max_steps=600, val_every=10**6,
+                       checkpoint_every=600, log_every=100, ema_decay=0.95, mirror=False)
+    torch.manual_seed(0)
+    train(PreparedData(names, music, joints, "dwm23", 30), tmp_path / "run", cfg, tcfg, progress=False)
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoint")
+    hits, control = [], []
+    for trial in range(3):
+        beats = irregular_beats(np.random.default_rng(100 + trial), 300, 14, 22)
+        song = np.zeros((300, 35), np.float32)
+        song[beats, BEAT_COLUMN] = 1.0
+        accents = motion_beats(generate_motion(ckpt, song, GenerationSettings(seed=trial)).joints) + 0.5
+        inner = beats[(beats > 5) & (beats < 295)].astype(float)
+        hits.append(np.mean(np.abs(inner[:, None] - accents[None]).min(1) <= 2))
+        control.append(np.mean(np.abs(inner[:, None] + 8 - accents[None]).min(1) <= 2))  # half a beat off
+    assert np.mean(hits) >= 0.5, hits
+    assert np.mean(control) <= 0.2, control

@@ -10,6 +10,13 @@ normalised activations). For classifier-free guidance the music is swapped for a
 sequence with probability ``cond_drop_prob`` during training. The conditioning rows are the music
 features, plus beat-phase columns for a "motion"-beat model (``models.conditioning``); a style
 label (B,) long, 0 = "any", adds a learned vector to every music token.
+
+Beat and style also take a direct path (models with motion beats or styles): the beat columns
+(one-hot + phase) of each token and the style vector are projected and added to the decoder's
+motion tokens, like a position embedding, instead of reaching them only through cross-attention.
+Such a model's context is (B, T/k, 2d): music tokens, then these direct tokens; the null context
+zeroes the direct half, so classifier-free guidance amplifies beat and style with the music. All
+these inputs start at zero, so fine-tuning an older checkpoint starts from its exact behaviour.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import torch
 from torch import nn
 
 from dancegen.config import ModelConfig
-from dancegen.models.conditioning import cond_dim
+from dancegen.models.conditioning import BEAT_COLUMN, cond_dim
 from dancegen.motion.representation import feature_dim
 from dancegen.motion.skeleton import get_skeleton
 
@@ -88,6 +95,13 @@ class DanceDenoiser(nn.Module):
         self.style = nn.Embedding(1 + len(cfg.styles), d) if cfg.styles else None
         if self.style is not None:
             nn.init.zeros_(self.style.weight)  # starts as "no style": fine-tuning keeps the model's behaviour
+        self.beat_direct = nn.Linear(k * 3, d) if cfg.beat_condition == "motion" else None
+        self.style_direct = nn.Embedding(1 + len(cfg.styles), d) if cfg.styles else None
+        for layer in (self.beat_direct, self.style_direct):
+            if layer is not None:
+                for p in layer.parameters():
+                    nn.init.zeros_(p)
+        self.direct = self.beat_direct is not None or self.style_direct is not None
         self.pos = nn.Parameter(torch.zeros(1, self.tokens, d))
         nn.init.normal_(self.pos, std=0.02)
         self.null_music = nn.Parameter(torch.zeros(1, self.tokens, d))
@@ -113,17 +127,30 @@ class DanceDenoiser(nn.Module):
         h = self.music_in(self._fold(music)) + self.pos
         if self.style is not None and style is not None:
             h = h + self.style(style)[:, None, :]
-        return self.music_encoder(h)
+        context = self.music_encoder(h)
+        if not self.direct:
+            return context
+        direct = torch.zeros_like(context)
+        if self.beat_direct is not None:
+            beat_cols = torch.cat([music[..., BEAT_COLUMN : BEAT_COLUMN + 1], music[..., self.cfg.audio_dim :]], dim=-1)
+            direct = direct + self.beat_direct(self._fold(beat_cols))
+        if self.style_direct is not None and style is not None:
+            direct = direct + self.style_direct(style)[:, None, :]
+        return torch.cat([context, direct], dim=-1)
 
     def null_context(self, batch: int) -> torch.Tensor:
-        """The learned 'no music' context (B, T/k, d) used for classifier-free guidance."""
-        return self.null_music.expand(batch, -1, -1)
+        """The learned 'no music' context (B, T/k, d or 2d) used for classifier-free guidance."""
+        null = self.null_music.expand(batch, -1, -1)
+        return torch.cat([null, torch.zeros_like(null)], dim=-1) if self.direct else null
 
     def denoise(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """x_t (B, T, D), step t (B,), music context (B, T/k, d) -> predicted x0 (B, T, D)."""
         b, n, _ = x.shape
         t_emb = self.time_mlp(sinusoidal(t, self.cfg.d_model))
         h = self.motion_in(self._fold(x)) + self.pos
+        if self.direct:
+            context, direct = context.chunk(2, dim=-1)
+            h = h + direct
         for block in self.blocks:
             h = block(h, context, t_emb)
         out = self.motion_out(self.norm_out(h))
