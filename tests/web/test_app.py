@@ -255,16 +255,14 @@ def test_silent_song_is_refused_without_server_paths(tmp_path: Path, tiny_model_
     assert "Quiet Song.wav (0-3 s)" in msg and "silence" in msg and str(tmp_path) not in msg
 
 
-def test_style_label_is_handed_to_the_generation(short_song: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
-    import dataclasses
-
+def test_style_label_and_beat_align_are_handed_to_the_generation(short_song: Path, tiny_model_dir: Path) -> None:
+    from dancegen.checkpoint import load_checkpoint
     from dancegen.generate import GenerationSettings
-    from dancegen.web.app import _generation_settings
+    from dancegen.web.app import _generation_settings, style_choices
 
-    req = DanceRequest(short_song, style_label="waltz")
-    if "style" in {f.name for f in dataclasses.fields(GenerationSettings)}:
-        assert _generation_settings(req, None, 3) == GenerationSettings(seed=3, style="waltz")  # type: ignore[call-arg]
-    else:
-        with pytest.raises(WebError, match="dance style is not available"):
-            _generation_settings(req, None, 3)
-    assert _generation_settings(DanceRequest(short_song), None, 3) == GenerationSettings(seed=3)
+    req = DanceRequest(short_song, style_label="waltz", beat_align=0.5)
+    assert _generation_settings(req, None, 3) == GenerationSettings(seed=3, style="waltz", beat_align=0.5)
+    assert _generation_settings(DanceRequest(short_song, style_label="any"), None, 3) == GenerationSettings(seed=3)
+    with pytest.raises(WebError, match="between 0 and 1"):
+        _generation_settings(DanceRequest(short_song, beat_align=2.0), None, 3)
+    assert style_choices(load_checkpoint(tiny_model_dir)) == ["any"]

@@ -287,7 +287,8 @@ class DanceRequest:
     """What a person asked for. ``song_name`` names the song in messages and file names.
 
     ``style_label`` is a dance-style label for models trained with them (``ModelConfig.styles``);
-    None is "any". It is carried to the generation settings in ``_generation_settings``.
+    None is "any". ``beat_align`` (0..1) is the strength of the time warp that moves the dance's
+    accents onto the music's beats (``dancegen.beat_align``). Both go to ``_generation_settings``.
     """
 
     song: Path
@@ -298,6 +299,7 @@ class DanceRequest:
     model: str = "default"
     size: int = DEFAULT_VIDEO_SIZE
     style_label: str | None = None
+    beat_align: float = 0.0
     song_name: str | None = None
 
 
@@ -355,18 +357,20 @@ def _seed(value: Any) -> int:
     return int(f)
 
 
-def _generation_settings(req: DanceRequest, ckpt: Checkpoint, seed: int):
-    """The sampler settings for a request: its seed, and its dance-style label where the
-    generation settings take one (``GenerationSettings.style``; the model checks the label)."""
-    import dataclasses
-
+def _generation_settings(req: DanceRequest, ckpt: Checkpoint | None, seed: int):
+    """The sampler settings for a request: seed, dance-style label (the model checks it) and
+    beat-alignment strength (checked here: 0..1)."""
     from dancegen.generate import GenerationSettings
 
-    if req.style_label is None:
-        return GenerationSettings(seed=seed)
-    if "style" not in {f.name for f in dataclasses.fields(GenerationSettings)}:
-        raise WebError("Choosing a dance style is not available on this server yet.")
-    return GenerationSettings(seed=seed, style=req.style_label)  # type: ignore[call-arg]
+    if not 0.0 <= float(req.beat_align) <= 1.0:
+        raise WebError(f"Beat alignment must lie between 0 and 1, got {req.beat_align}.")
+    label = None if req.style_label in (None, "", "any") else req.style_label
+    return GenerationSettings(seed=seed, style=label, beat_align=float(req.beat_align))
+
+
+def style_choices(ckpt: Checkpoint) -> list[str]:
+    """The dance-style menu for a model: "any" plus its labels (only "any" for a model without)."""
+    return ["any", *ckpt.config.styles]
 
 
 def beat_plot(motion: Motion, music_beat_times: np.ndarray, path: str | Path) -> dict[str, float]:
@@ -720,7 +724,14 @@ def build_app(
     def use_demo_song():
         return str(ctx.demo_song())
 
-    def dance(song, start, length, style, seed, model, size, session_dir, request,
+    def on_model(name: str):
+        try:
+            labels = style_choices(models.get(name)[0])
+        except DancegenError as err:
+            raise gr.Error(str(err)) from None
+        return gr.update(choices=labels, value="any", interactive=len(labels) > 1)
+
+    def dance(song, start, length, style, seed, model, size, style_label, beat_align, session_dir, request,
               progress=gr.Progress(track_tqdm=True)):  # fmt: skip
         try:
             path = trusted_upload(song, ctx.upload_roots())
@@ -729,7 +740,8 @@ def build_app(
         session = session_folder(root, getattr(request, "session_hash", None) or uuid.uuid4().hex)
         prune_session(session)
         folder = session / uuid.uuid4().hex  # this request's own folder
-        req = DanceRequest(path, start=start, length=length, style=style, seed=seed, model=model, size=size)
+        req = DanceRequest(path, start=start, length=length, style=style, seed=seed, model=model, size=size,
+                           style_label=style_label, beat_align=beat_align)  # fmt: skip
 
         def report(fraction: float, what: str) -> None:
             progress(fraction, desc=what)
@@ -786,6 +798,14 @@ def build_app(
                                         elem_id="style")  # fmt: skip
                     model = gr.Dropdown(models.choices(), value=default_model or models.names()[0], label="Model",
                                         info=_MODEL_INFO, elem_id="model")  # fmt: skip
+                first_labels = style_choices(models.get(default_model or models.names()[0])[0])
+                with gr.Row():
+                    style_label = gr.Dropdown(first_labels, value="any", label="Dance style",
+                                              info="for models trained with style labels", elem_id="style-label",
+                                              interactive=len(first_labels) > 1)  # fmt: skip
+                    beat_align = gr.Slider(0, 1, value=0, step=0.25, label="Beat alignment",
+                                           info="0: as generated; 1: accents moved onto the beats (time warp)",
+                                           elem_id="beat-align")  # fmt: skip
                 with gr.Row():
                     seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed",
                                      info="the same seed gives the same dance", elem_id="seed")  # fmt: skip
@@ -804,7 +824,8 @@ def build_app(
                     concurrency_limit=4, concurrency_id="song_info")  # fmt: skip
         demo_button.click(use_demo_song, outputs=song, api_name="demo_song", concurrency_limit=1,
                           concurrency_id="demo_song")  # fmt: skip
-        button.click(dance, inputs=[song, start, length, style, seed, model, size, session_state],
+        model.change(on_model, inputs=model, outputs=style_label, api_name=False)
+        button.click(dance, inputs=[song, start, length, style, seed, model, size, style_label, beat_align, session_state],
                      outputs=[video, summary, plot, downloads, session_state], api_name="dance",
                      concurrency_limit=concurrency, concurrency_id="dance", show_progress_on=video)  # fmt: skip
         demo.unload(on_unload)
