@@ -35,9 +35,9 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-label", default=None, metavar="LABEL",
                    help="dance style of a style-conditioned model (e.g. waltz, rumba; 'any' = unconditioned; "
                         "`dancegen info` lists a model's labels)")
-    p.add_argument("--beat-every", type=float, default=None, choices=[0.5, 1, 2, 3],
-                   help="beat-conditioned models: accent every n-th music beat (default: the n closest to the "
-                        "model's learned movement tempo)")
+    p.add_argument("--beat-every", default="1", choices=["auto", "0.5", "1", "2", "3"],
+                   help="beat-conditioned models: accent every n-th music beat (default 1: every beat; auto: the n "
+                        "whose interval is closest to the movement tempo of the training dances)")
     p.add_argument("--beat-align", type=float, default=0.0, metavar="S",
                    help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
     p.add_argument("--max-duration", type=float, default=DEFAULT_MAX_DURATION,
@@ -162,7 +162,8 @@ def _settings(args):
     if not 0.0 <= args.beat_align <= 1.0:
         raise DancegenError(f"--beat-align takes a strength between 0 and 1, got {args.beat_align:g}.")
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
-                              beat_every=args.beat_every, beat_align=args.beat_align)
+                              beat_every=None if args.beat_every == "auto" else float(args.beat_every),
+                              beat_align=args.beat_align)
 
 
 def _generate(args):

@@ -47,6 +47,8 @@ def add_command(subparsers: Any) -> None:
                    help="'default', 'gan', checkpoint folders or hub ids; several give one model row each")
     g.add_argument("--seed", type=int, default=0, help="generation seed")
     g.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the checkpoint's)")
+    g.add_argument("--beat-align", type=float, default=0.0, metavar="S",
+                   help="generate with the beat-alignment time warp at this strength, 0..1 (default 0: off)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
     g.add_argument("--seconds", type=float, default=None, metavar="S",
                    help="only the first S seconds of each song (test songs and retrieval candidates)")
@@ -206,13 +208,15 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         model = ck.build_model()
         generated = []
         for clip, music in tqdm(list(zip(gt, music30)), desc=f"generate ({name_i})", disable=quiet, leave=False, file=sys.stderr):
-            motion = generate_motion(ck, music, GenerationSettings(seed=args.seed, steps=args.steps), model=model)
+            motion = generate_motion(ck, music, GenerationSettings(seed=args.seed, steps=args.steps, beat_align=args.beat_align),
+                                    model=model)
             generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats,
                                   clip.music_name, clip.music_loudness))  # fmt: skip
         seconds = time.perf_counter() - t0
         key = "model" if not model_rows else f"model_{len(model_rows)}"
         timings["generate" if key == "model" else f"generate_{name_i}"] = seconds
-        model_rows.append((key, f"model ({name_i}, seed {args.seed})", generated))
+        align = f", beat-align {args.beat_align:g}" if args.beat_align else ""
+        model_rows.append((key, f"model ({name_i}, seed {args.seed}{align})", generated))
 
     pool = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in pool_seqs]
     rows = [

@@ -38,7 +38,8 @@ class GenerationSettings:
     chunk_windows: int = 32
     hop: int | None = None  # frames between window starts, W/2..W (default 0.7 W: 1.5-s cross-fades)
     style: str | None = None  # style label of a style-conditioned model (None / "any": unconditioned)
-    beat_every: float | None = None  # "motion"-beat models: dance on every n-th music beat (None: auto)
+    beat_every: float | None = 1.0  # "motion"-beat models: accent every n-th music beat (None: the n
+    # whose interval is closest to the movement period learned from the training dances)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
 
 

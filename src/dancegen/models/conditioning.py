@@ -124,8 +124,9 @@ def condition(cfg: ModelConfig, music: np.ndarray, beats: np.ndarray | None = No
 def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float | None = None) -> np.ndarray:
     """Conditioning rows (T, cond_dim) for a song's music features (T, 35) at generation time.
 
-    ``beat_every``: dance on every n-th music beat (0.5 = twice per beat); None picks n so the
-    beat interval comes closest to the model's learned movement period. Without music beats the
+    ``beat_every``: dance on every n-th music beat (1 = every beat, the default of
+    ``GenerationSettings``; 0.5 = twice per beat); None picks n so the beat interval comes closest
+    to the movement period learned from the training dances. Without music beats the
     learned period is used from frame 0, with a note on stderr.
     """
     if cfg.beat_condition == "music":
