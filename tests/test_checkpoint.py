@@ -96,3 +96,26 @@ def test_builtin_gan_is_shipped_and_generates():
     a = generate_motion(ckpt, music, GenerationSettings(seed=1))
     b = generate_motion(ckpt, music, GenerationSettings(seed=2))
     assert a.joints.shape == (200, 23, 3) and not np.allclose(a.joints, b.joints)
+
+
+def test_shipped_default_moves_within_the_measured_bounds(dwm_root):
+    """Regression guard (dance-realism issue): on 20 s of the held-out DANCE_C_7 the shipped model's
+    mean joint speed and acceleration, relative to the real dance's on the same clip, stay where
+    docs/MODEL_CARD.md measured them (the issue's targets, within 15% of real, are not met yet)."""
+    import numpy as np
+
+    from dancegen.audio import extract_features
+    from dancegen.datasets import load_dataset
+    from dancegen.generate import GenerationSettings, generate_motion
+
+    seq = next(s for s in load_dataset("dance_with_melody", dwm_root, split="test") if s.name == "DANCE_C_7")
+    music = extract_features(seq.audio_path, start=seq.audio_start, end=seq.audio_end).features[300:900]
+
+    def speed_accel(joints):
+        return (float(np.linalg.norm(np.diff(joints, axis=0) * 30, axis=-1).mean()),
+                float(np.linalg.norm(np.diff(joints, 2, axis=0) * 900, axis=-1).mean()))
+
+    gt_speed, gt_accel = speed_accel(seq.motion.joints[300:900])
+    speed, accel = speed_accel(generate_motion(load_checkpoint("default"), music, GenerationSettings(seed=0)).joints)
+    assert 0.15 * gt_speed <= speed <= 1.15 * gt_speed
+    assert accel <= 2.0 * gt_accel
