@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from clitools import assert_clean_failure, run_cli, write_demo_excerpt
+
 from dancegen.cli import main
 from dancegen.demo_song import synthesize_demo_song
 from dancegen.motion import load_motion
@@ -23,27 +25,7 @@ from dancegen.render import probe_video
 @pytest.fixture(scope="module")
 def song(tmp_path_factory) -> Path:
     """A 3-s excerpt of the demo song (120 BPM), 22.05 kHz stereo WAV."""
-    path = tmp_path_factory.mktemp("songs") / "song.wav"
-    sf.write(path, synthesize_demo_song(3.0, sr=22050), 22050)
-    return path
-
-
-def run_cli(args: list[str], capfd) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capfd.readouterr()
-    return code, out, err
-
-
-def assert_clean_failure(code: int, err: str, name: str, *outputs: Path) -> None:
-    assert code == 2
-    assert "Traceback" not in err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert name in lines[0], lines[0]
-    for out in outputs:
-        assert not out.exists(), out
-        leftovers = [p for p in out.parent.iterdir() if p.name.startswith(f".{out.stem}.")]
-        assert not leftovers, leftovers
+    return write_demo_excerpt(tmp_path_factory.mktemp("songs") / "song.wav")
 
 
 def test_dance_end_to_end_as_a_subprocess(song, tmp_path):

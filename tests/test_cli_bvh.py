@@ -10,51 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
+from bvhtools import bvhio_positions
+from clitools import assert_clean_failure, run_cli, write_demo_excerpt
 
 from dancegen.cli import main
-from dancegen.demo_song import synthesize_demo_song
 from dancegen.motion import load_motion
 
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory) -> Path:
     """A 3-s excerpt of the demo song (120 BPM), 22.05 kHz stereo WAV."""
-    path = tmp_path_factory.mktemp("songs") / "song.wav"
-    sf.write(path, synthesize_demo_song(3.0, sr=22050), 22050)
-    return path
-
-
-def run_cli(args: list, capfd) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capfd.readouterr()
-    return code, out, err
-
-
-def assert_clean_failure(code: int, err: str, name: str, *outputs: Path) -> None:
-    assert code == 2
-    assert "Traceback" not in err
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert name in lines[0], lines[0]
-    for out in outputs:
-        assert not out.exists(), out
-        leftovers = [p for p in out.parent.iterdir() if p.name.startswith(f".{out.stem}.")] if out.parent.is_dir() else []
-        assert not leftovers, leftovers
-
-
-def bvhio_positions(path: Path, names, frames: int) -> np.ndarray:
-    """World positions (frames, len(names), 3), file units, by the bvhio parser's forward kinematics."""
-    bvhio = pytest.importorskip("bvhio", reason="the BVH round trip needs the bvhio parser (test extra)")
-    root = bvhio.readAsHierarchy(str(path))
-    joints = {j.Name: j for j, _, _ in root.layout()}
-    out = np.empty((frames, len(names), 3))
-    for t in range(frames):
-        root.loadPose(t)
-        for i, name in enumerate(names):
-            p = joints[name].PositionWorld
-            out[t, i] = (p.x, p.y, p.z)
-    return out
+    return write_demo_excerpt(tmp_path_factory.mktemp("songs") / "song.wav")
 
 
 def test_generate_saves_a_bvh_that_plays_back_as_the_motion(song, tmp_path, capfd):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bvhtools import bvhio_positions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
@@ -31,20 +32,6 @@ from dancegen.motion.skeleton import SMPL24, SMPL24_OFFSETS
 
 # ------------------------------------------------------------------------------------------
 # helpers
-
-
-def bvhio_positions(path: Path, names: Sequence[str], frames: int) -> np.ndarray:
-    """World positions (frames, len(names), 3) of the named joints, by bvhio's forward kinematics."""
-    bvhio = pytest.importorskip("bvhio", reason="the BVH round trip needs the bvhio parser (test extra)")
-    root = bvhio.readAsHierarchy(str(path))
-    joints = {j.Name: j for j, _, _ in root.layout()}
-    out = np.empty((frames, len(names), 3))
-    for t in range(frames):
-        root.loadPose(t)
-        for i, name in enumerate(names):
-            p = joints[name].PositionWorld
-            out[t, i] = (p.x, p.y, p.z)
-    return out
 
 
 def round_trip_error_cm(motion: Motion, folder: Path) -> np.ndarray:
