@@ -140,7 +140,7 @@ def make_training_windows(
     spec = get_skeleton(data.skeleton)
     joints, music = list(data.joints), list(data.music)
     styles = list(data.styles) if data.styles else [""] * len(joints)
-    if cfg is not None:
+    if cfg is not None and cfg.beat_condition == "motion":
         music = [condition(cfg, m, motion_beats(j)) for m, j in zip(music, joints)]
     if mirror:
         joints += [spec.mirror(j) for j in data.joints]
