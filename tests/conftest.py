@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tinymodels import tiny_model_config
+from tinymodels import write_tiny_checkpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -46,21 +46,7 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture()
 def tiny_checkpoint(tmp_path: Path):
     """A saved tiny random checkpoint folder (dwm23) and its Checkpoint object."""
-    import numpy as np
-    import torch
+    from dancegen.checkpoint import load_checkpoint
 
-    from dancegen.checkpoint import load_checkpoint, save_checkpoint
-    from dancegen.models.diffusion import DanceDenoiser
-    from dancegen.motion.representation import Normalizer, feature_dim
-
-    torch.manual_seed(0)
-    cfg = tiny_model_config()
-    model = DanceDenoiser(cfg)
-    for p in model.motion_out.parameters():  # the real init is zero; make outputs non-trivial
-        torch.nn.init.normal_(p, std=0.05)
-    d = feature_dim(23)
-    mean = np.zeros(d, np.float32)
-    mean[2] = 0.9  # root height
-    norm = Normalizer(mean, np.full(d, 0.1, np.float32))
-    path = save_checkpoint(tmp_path / "tiny", cfg, model.state_dict(), norm, {"note": "test"})
+    path = write_tiny_checkpoint(tmp_path / "tiny", {"note": "test"})
     return path, load_checkpoint(path)

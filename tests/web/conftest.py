@@ -15,28 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tinymodels import write_tiny_checkpoint
 
 SONG_SECONDS = 3.5
-
-
-def write_tiny_checkpoint(folder: Path) -> Path:
-    """A saved tiny random diffusion checkpoint (as tests/conftest.py's ``tiny_checkpoint``)."""
-    import torch
-    from tinymodels import tiny_model_config
-
-    from dancegen.checkpoint import save_checkpoint
-    from dancegen.models.diffusion import DanceDenoiser
-    from dancegen.motion.representation import Normalizer, feature_dim
-
-    torch.manual_seed(0)
-    cfg = tiny_model_config()
-    model = DanceDenoiser(cfg)
-    for p in model.motion_out.parameters():  # the real init is zero; make outputs non-trivial
-        torch.nn.init.normal_(p, std=0.05)
-    d = feature_dim(23)
-    mean = np.zeros(d, np.float32)
-    mean[2] = 0.9
-    return save_checkpoint(folder, cfg, model.state_dict(), Normalizer(mean, np.full(d, 0.1, np.float32)))
 
 
 def write_tone(path: Path, seconds: float, sr: int = 22050) -> Path:
