@@ -28,6 +28,10 @@ class ModelConfig:
     window: int = 150  # frames per training/sampling window (5 s at 30 fps)
     audio_dim: int = 35
     frames_per_token: int = 3  # motion frames folded into one transformer token
+    # Output head: 1 maps each token to its own frames (older checkpoints); 3 lets each token's
+    # frames see the neighbouring tokens too (a temporal convolution over tokens), against jitter
+    # at token borders.
+    head_kernel: int = 1
     d_model: int = 256
     num_heads: int = 4
     music_layers: int = 2
@@ -54,6 +58,8 @@ class ModelConfig:
             raise DancegenError(f"model family must be 'diffusion' or 'gan', got {self.family!r}.")
         if self.beat_condition not in ("music", "motion"):
             raise DancegenError(f"beat_condition must be 'music' or 'motion', got {self.beat_condition!r}.")
+        if self.head_kernel < 1 or self.head_kernel % 2 == 0:
+            raise DancegenError(f"head_kernel must be an odd number >= 1, got {self.head_kernel}.")
         if self.family == "gan" and (self.beat_condition != "music" or self.styles):
             raise DancegenError("beat_condition 'motion' and style labels need the diffusion family.")
 
@@ -85,6 +91,10 @@ class TrainConfig:
     ema_decay: float = 0.999
     stride_s: float = 0.5  # window stride in seconds when cutting training windows
     mirror: bool = True  # add left-right mirrored copies of the training motions
+    # Tempo augmentation: each sequence is also added resampled at these playback rates (1.25 =
+    # 25% faster: motion and music features both time-scaled), so beats denser or sparser than
+    # the data's own are in the training distribution. Empty = off.
+    tempo_augment: list[float] = field(default_factory=list)
     val_every: int = 500
     checkpoint_every: int = 500
     log_every: int = 50
@@ -96,6 +106,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("cosine", "onecycle"):
             raise DancegenError(f"lr_schedule must be 'cosine' or 'onecycle', got {self.lr_schedule!r}.")
+        if any(not 0.25 <= r <= 4.0 for r in self.tempo_augment):
+            raise DancegenError(f"tempo_augment rates must lie in [0.25, 4], got {self.tempo_augment}.")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import math
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,25 +125,40 @@ def prepare_data(
 
 
 def make_training_windows(
-    data: PreparedData, window: int, stride: int, mirror: bool = False, cfg: ModelConfig | None = None
+    data: PreparedData,
+    window: int,
+    stride: int,
+    mirror: bool = False,
+    cfg: ModelConfig | None = None,
+    tempo_rates: Sequence[float] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows of all sequences: motion features (N, window, D), conditioning rows (N, window, C)
     and style indices (N,) int64 (0 = "any").
 
-    ``mirror`` adds the left-right mirror image of every sequence (same music): twice the data.
-    With ``cfg`` the conditioning follows it (``models.conditioning``: a "motion"-beat model gets
-    each motion's own kinematic beats; labels index ``cfg.styles``); without, C = 35 (the music).
+    ``tempo_rates`` adds every sequence again played at each of these rates
+    (``datasets.windows.time_scale``; 1.25 = 25% faster, so its beats come 25% more often), before
+    mirroring. ``mirror`` adds the left-right mirror image of every sequence (same music): twice
+    the data. With ``cfg`` the conditioning follows it (``models.conditioning``: a "motion"-beat
+    model gets each motion's own kinematic beats, found after time-scaling; labels index
+    ``cfg.styles``); without, C = 35 (the music).
     """
-    from dancegen.datasets.windows import make_windows
-    from dancegen.models.conditioning import condition, motion_beats
+    from dancegen.datasets.windows import make_windows, time_scale
+    from dancegen.models.conditioning import BEAT_COLUMN, condition, motion_beats
 
     spec = get_skeleton(data.skeleton)
     joints, music = list(data.joints), list(data.music)
     styles = list(data.styles) if data.styles else [""] * len(joints)
+    for rate in tempo_rates:
+        if rate == 1.0:
+            continue
+        scaled = [time_scale(j, m, rate, BEAT_COLUMN) for j, m in zip(data.joints, data.music)]
+        joints += [j for j, _ in scaled]
+        music += [m for _, m in scaled]
+        styles += styles[: len(data.joints)]
     if cfg is not None and cfg.beat_condition == "motion":
         music = [condition(cfg, m, motion_beats(j)) for m, j in zip(music, joints)]
     if mirror:
-        joints += [spec.mirror(j) for j in data.joints]
+        joints += [spec.mirror(j) for j in joints]
         music += list(music)
         styles += list(styles)
     feats = [encode(j, spec, data.fps) for j in joints]
@@ -183,16 +198,20 @@ def diffusion_losses(
     noise: torch.Tensor | None = None,
     drop: torch.Tensor | None = None,
     style: torch.Tensor | None = None,
+    noise_generator: torch.Generator | None = None,
 ) -> dict[str, torch.Tensor]:
     """The weighted training loss and its parts for a batch of normalised windows x0 (B, T, D).
 
     ``style`` (B,) long labels are replaced by 0 ("any") with probability ``cfg.style_drop_prob``
-    unless ``drop`` is given (validation: no dropout at all)."""
+    unless ``drop`` is given (validation: no dropout at all). ``noise_generator`` (on x0's
+    device, e.g. CUDA) draws the noise there instead of from ``generator`` on the CPU."""
     b = x0.shape[0]
     dev = x0.device
     if t is None:
         t = diffusion.sample_timesteps(b, generator, dev)
-    if noise is None:
+    if noise is None and noise_generator is not None:
+        noise = torch.randn(x0.shape, generator=noise_generator, device=noise_generator.device).to(dev)
+    elif noise is None:
         noise = torch.randn(x0.shape, generator=generator).to(dev)
     if style is not None and drop is None and cfg.styles:
         keep = (torch.rand((b,), generator=generator) >= cfg.style_drop_prob).to(dev)
@@ -234,6 +253,8 @@ class DiffusionObjective:
     def __init__(self, cfg: ModelConfig, tcfg: TrainConfig, normalizer: Normalizer) -> None:
         self.cfg, self.tcfg, self.normalizer = cfg, tcfg, normalizer
         self.diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
+        #: set by ``train`` on a GPU: the noise is drawn there (a CPU draw per step costs ~10 ms)
+        self.noise_generator: torch.Generator | None = None
 
     def build(self) -> dict[str, torch.nn.Module]:
         return {"model": DanceDenoiser(self.cfg)}
@@ -246,7 +267,7 @@ class DiffusionObjective:
         with accelerator.accumulate(model):
             with accelerator.autocast():
                 parts = diffusion_losses(model, self.diffusion, x, music, self.normalizer, self.cfg, self.tcfg,
-                                         generator=gen, style=style)
+                                         generator=gen, style=style, noise_generator=self.noise_generator)
             accelerator.backward(parts["loss"])
             if accelerator.sync_gradients and self.tcfg.grad_clip > 0:
                 accelerator.clip_grad_norm_(model.parameters(), self.tcfg.grad_clip)
@@ -489,7 +510,8 @@ def train(
     if state_tensors is None:
         cfg = resolve_auto_fields(cfg, data)
     stride = max(1, int(round(tcfg.stride_s * cfg.fps)))
-    motion_w, music_w, style_w = make_training_windows(data, cfg.window, stride, mirror=tcfg.mirror, cfg=cfg)
+    motion_w, music_w, style_w = make_training_windows(data, cfg.window, stride, mirror=tcfg.mirror, cfg=cfg,
+                                                       tempo_rates=tcfg.tempo_augment)
     if len(motion_w) == 0:
         raise DatasetError(f"no training window: every sequence is shorter than {cfg.window} frames.")
     if state_tensors is not None:
@@ -512,6 +534,11 @@ def train(
             val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu), torch.from_numpy(vst))
 
     objective = OBJECTIVES[cfg.family](cfg, tcfg, normalizer)
+    if torch.cuda.is_available() and hasattr(objective, "noise_generator"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        objective.noise_generator = torch.Generator(device=accelerator.device).manual_seed(
+            tcfg.seed + 1_000_003 * (start_step + 1) + accelerator.process_index)
     nets = objective.build()
     if init_from is not None and state_tensors is None:
         grow_load(nets["model"], init_from.state_dict)
@@ -632,8 +659,8 @@ def train(
                     print(f"time budget: {rate:.1f} steps/s, stopping at step {tcfg.max_steps}", file=sys.stderr)
             with torch.no_grad():
                 decay = min(tcfg.ema_decay, (1 + step) / (10 + step))
-                for pe, pm in zip(ema.parameters(), accelerator.unwrap_model(model).parameters()):
-                    pe.lerp_(pm.detach(), 1 - decay)
+                torch._foreach_lerp_(list(ema.parameters()),
+                                     [p.detach() for p in accelerator.unwrap_model(model).parameters()], 1 - decay)
             if on_step is not None:
                 on_step(step, accelerator.unwrap_model(model))
             last = {k: float(v.detach()) for k, v in parts.items()}

@@ -66,3 +66,32 @@ def make_windows(
             np.zeros((0,), np.int64),
         )
     return np.concatenate(music_w), np.concatenate(motion_w), np.concatenate(index)
+
+
+def time_scale(joints: np.ndarray, music: np.ndarray, rate: float, beat_column: int | None = 34) -> tuple[np.ndarray, np.ndarray]:
+    """A paired sequence played ``rate`` times faster (tempo augmentation).
+
+    ``joints`` (T, J, 3) and ``music`` (T, A) frame features at the same fps -> (T', J, 3) and
+    (T', A) with T' = floor((T - 1) / rate) + 1: new frame i is old time i * rate, linearly
+    interpolated (motion and continuous music features alike). The music's beat one-hot
+    (``beat_column``; None = none) is not interpolated: each old beat b moves to frame
+    round(b / rate), so no beat is lost or smeared.
+    """
+    joints, music = np.asarray(joints), np.asarray(music)
+    if rate <= 0:
+        raise ValueError(f"rate must be positive, got {rate}")
+    n = min(len(joints), len(music))
+    if n < 2 or rate == 1.0:
+        return joints[:n].copy(), music[:n].copy()
+    t = np.arange(int(np.floor((n - 1) / rate)) + 1) * rate
+    lo = np.minimum(np.floor(t).astype(np.int64), n - 2)
+    frac = (t - lo).astype(np.float64)
+    w_j = frac.reshape(-1, *([1] * (joints.ndim - 1)))
+    new_joints = (joints[lo] * (1 - w_j) + joints[lo + 1] * w_j).astype(joints.dtype)
+    new_music = (music[lo] * (1 - frac[:, None]) + music[lo + 1] * frac[:, None]).astype(music.dtype)
+    if beat_column is not None and beat_column < music.shape[1]:
+        beats = np.flatnonzero(music[:n, beat_column] > 0.5)
+        new_music[:, beat_column] = 0
+        moved = np.unique(np.round(beats / rate).astype(np.int64))
+        new_music[moved[moved < len(t)], beat_column] = 1
+    return new_joints, new_music

@@ -17,6 +17,11 @@ motion tokens, like a position embedding, instead of reaching them only through 
 Such a model's context is (B, T/k, 2d): music tokens, then these direct tokens; the null context
 zeroes the direct half, so classifier-free guidance amplifies beat and style with the music. All
 these inputs start at zero, so fine-tuning an older checkpoint starts from its exact behaviour.
+
+The output head maps each token to its k frames; with ``head_kernel`` > 1 it also reads the
+neighbouring tokens (a 1-D convolution over tokens added to the per-token projection), so the
+frames on both sides of a token border come from shared information instead of two independent
+projections (the cause of the token-border jitter measured in docs/MODEL_CARD.md).
 """
 
 from __future__ import annotations
@@ -116,6 +121,14 @@ class DanceDenoiser(nn.Module):
         self.motion_out = nn.Linear(d, k * self.motion_dim)
         nn.init.zeros_(self.motion_out.weight)
         nn.init.zeros_(self.motion_out.bias)
+        # head_kernel > 1: each token's frames also see the neighbouring tokens (zero-initialised,
+        # so a fine-tune from a per-token head starts from its exact output)
+        self.motion_out_context = (
+            nn.Conv1d(d, k * self.motion_dim, cfg.head_kernel, padding=cfg.head_kernel // 2, bias=False)
+            if cfg.head_kernel > 1 else None
+        )
+        if self.motion_out_context is not None:
+            nn.init.zeros_(self.motion_out_context.weight)
 
     def _fold(self, x: torch.Tensor) -> torch.Tensor:
         b, t, c = x.shape
@@ -153,7 +166,10 @@ class DanceDenoiser(nn.Module):
             h = h + direct
         for block in self.blocks:
             h = block(h, context, t_emb)
-        out = self.motion_out(self.norm_out(h))
+        h = self.norm_out(h)
+        out = self.motion_out(h)
+        if self.motion_out_context is not None:
+            out = out + self.motion_out_context(h.transpose(1, 2)).transpose(1, 2)
         return out.reshape(b, n, self.motion_dim)
 
     def forward(
