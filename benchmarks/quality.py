@@ -1,25 +1,57 @@
-"""Motion-quality check of a checkpoint on the Dance-with-Melody test split; prints one table.
+"""Realism benchmark (issue 4) on the Dance-with-Melody test split: one command, one table.
 
-For each held-out song, the real dance (GT) and a generated dance for the same music (same length,
-first --seconds seconds) are measured with simple physical statistics, in the same run:
-- mean joint speed (m/s) and mean joint acceleration magnitude (m/s^2) over all joints and frames;
-- foot skate: mean horizontal speed (m/s) of foot joints while they are within 5 cm of the floor;
-- validation loss of the checkpoint on the test windows (the trainer's fixed-noise loss for the
-  checkpoint's model family; diffusion and GAN losses are not comparable with each other).
-The field's metrics (FID_k, FID_g, diversity, BAS, PFC) come with the evaluation suite.
+For every held-out song, the first --seconds seconds of music (features extracted from that
+excerpt alone, as ``dancegen evaluate --seconds`` does) drive each --checkpoint, and the model rows
+are scored in the same run as the reference rows:
+- ground truth (GT): the real test dances over the same span;
+- random replay: for each test song, a random training dance (drawn without replacement,
+  numpy seed --seed) from a random start, the same length as the test excerpt;
+- static mean pose: the training dances' mean pose held still.
 
-Usage: python benchmarks/quality.py [--checkpoint default] [--data-root ../shared/data/dance_with_melody]
+Columns (metric code: dancegen.metrics, through ``dancegen evaluate``'s functions):
+- FID_k, FID_g, Div_k: the ``bailando`` protocol of ``dancegen evaluate`` (docs/METRICS.md): the
+  pool is the 29 training dances, features normalised with the pool's statistics, 60 fps,
+  root-anchored, features on the first 1200 frames (20 s), reference quirks kept;
+- PFC: the ``edge`` protocol (EDGE's physical foot contact, 5-s windows at 30 fps);
+- mean joint speed (m/s), mean joint acceleration magnitude (m/s^2) and foot skate (mean
+  horizontal speed of the foot joints within 5 cm of the floor, m/s): per song at the model's
+  frame rate (every row resampled to it), then averaged over the songs;
+- models only: validation loss on the test windows (the trainer's fixed-noise loss of the
+  checkpoint's model family; diffusion and GAN losses are not comparable with each other) and
+  generation speed: median wall time per excerpt on this CPU after one warm-up, and the median of
+  excerpt length / wall time ("x real time"; shared CPU, so expect noise).
+
+A second table checks each model against the issue-4 targets, as pass/fail with the ratio:
+FID_k and FID_g at most 1.5x GT and below random replay; speed and acceleration within 15% of GT;
+PFC at most 1.2x GT; Div_k within 15% of GT; at least 5x real time. --per-song adds the per-song
+speed, acceleration, foot skate, PFC and generation time of every row.
+
+Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0]
+       [--data-root ../shared/data/dance_with_melody] [--per-song]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+DATASET = "dance_with_melody"
+#: Issue 4's bounds: FID at most this many times GT's (and below random replay's), ...
+FID_MAX_RATIO = 1.5
+#: ... speed, acceleration and Div_k within this fraction of GT's, ...
+CLOSE = 0.15
+#: ... PFC at most this many times GT's, ...
+PFC_MAX_RATIO = 1.2
+#: ... and generation at least this many times faster than real time.
+MIN_REAL_TIME = 5.0
 
 
 def motion_stats(joints: np.ndarray, feet: list[int], fps: float) -> tuple[float, float, float]:
@@ -33,54 +65,204 @@ def motion_stats(joints: np.ndarray, feet: list[int], fps: float) -> tuple[float
     return float(np.linalg.norm(vel, axis=-1).mean()), float(np.linalg.norm(acc, axis=-1).mean()), skate
 
 
+def _ratio(value: float | None, ref: float | None) -> float | None:
+    if value is None or ref is None or not (math.isfinite(value) and math.isfinite(ref)) or ref == 0:
+        return None
+    return value / ref
+
+
+def issue4_targets(model: dict, gt: dict, replay: dict) -> list[tuple[str, bool, str]]:
+    """Issue 4's targets for one model row: (target, passed, ratio text) each.
+
+    Rows are dicts with ``FID_k``, ``FID_g``, ``Div_k``, ``PFC``, ``speed``, ``accel`` (and, for the
+    model, ``x_real_time``); a missing or non-finite value fails its target ("n/a").
+    """
+    out = []
+    for k in ("FID_k", "FID_g"):
+        r, rr = _ratio(model.get(k), gt.get(k)), _ratio(model.get(k), replay.get(k))
+        ok = r is not None and rr is not None and r <= FID_MAX_RATIO and rr < 1.0
+        text = "n/a" if r is None or rr is None else f"{r:.2f}x GT, {rr:.2f}x replay"
+        out.append((f"{k} <= {FID_MAX_RATIO:g}x GT and < replay", ok, text))
+    for k, label in (("speed", "speed"), ("accel", "accel"), ("Div_k", "Div_k")):
+        r = _ratio(model.get(k), gt.get(k))
+        ok = r is not None and abs(r - 1.0) <= CLOSE + 1e-12
+        out.append((f"{label} within {CLOSE:.0%} of GT", ok, "n/a" if r is None else f"{r:.2f}x GT"))
+    r = _ratio(model.get("PFC"), gt.get("PFC"))
+    out.append((f"PFC <= {PFC_MAX_RATIO:g}x GT", r is not None and r <= PFC_MAX_RATIO, "n/a" if r is None else f"{r:.2f}x GT"))
+    x = model.get("x_real_time")
+    ok = x is not None and math.isfinite(x) and x >= MIN_REAL_TIME
+    out.append((f">= {MIN_REAL_TIME:g}x real time", ok, "n/a" if x is None else f"{x:.1f}x"))
+    return out
+
+
+def _fmt(x: float | None, digits: int) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:.{digits}e}" if abs(x) >= 1e6 else f"{x:.{digits}f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", default="default")
-    ap.add_argument("--data-root", default=str(ROOT.parent / "shared" / "data" / "dance_with_melody"))
-    ap.add_argument("--seconds", type=float, default=30.0, help="length of each song excerpt")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint", nargs="+", default=["default"],
+                    help="'default', 'gan' or checkpoint folders; one model row each (default: default)")
+    ap.add_argument("--data-root", default=str(ROOT.parent / "shared" / "data" / DATASET))
+    ap.add_argument("--seconds", type=float, default=30.0, help="length of each song excerpt (default 30)")
+    ap.add_argument("--seed", type=int, default=0, help="generation seed, and the random replay's (default 0)")
+    ap.add_argument("--per-song", action="store_true", help="also print the per-song table")
+    ap.add_argument("--guidance", type=float, default=None, help="guidance weight (default: each checkpoint's)")
+    ap.add_argument("--beat-every", default="1", choices=["auto", "0.5", "1", "2", "3"],
+                    help="motion-beat models: accent every n-th music beat (default 1; auto: the learned tempo)")
     args = ap.parse_args()
+    if not args.seconds > 0:
+        sys.exit(f"--seconds must be positive, got {args.seconds}")
+    if not Path(args.data_root).is_dir():
+        sys.exit(f"no Dance-with-Melody data at {args.data_root}")
 
     import torch
 
     from dancegen.checkpoint import load_checkpoint
     from dancegen.config import TrainConfig
+    from dancegen.datasets import load_dataset
+    from dancegen.evaluate import dataset_clip
     from dancegen.generate import GenerationSettings, generate_motion
+    from dancegen.metrics.protocols import BEAT_FPS, PROTOCOLS, resample_joints
+    from dancegen.metrics.references import static_mean_pose
+    from dancegen.metrics.suite import Clip, evaluate_rows
     from dancegen.motion.skeleton import get_skeleton
     from dancegen.train import OBJECTIVES, make_training_windows, prepare_data
 
-    if not Path(args.data_root).is_dir():
-        sys.exit(f"no Dance-with-Melody data at {args.data_root}")
-    ckpt = load_checkpoint(args.checkpoint)
-    model = ckpt.build_model()
-    spec = get_skeleton(ckpt.config.skeleton)
-    data = prepare_data("dance_with_melody", args.data_root, "test", progress=False)
-    n = int(args.seconds * ckpt.config.fps)
-    rows = []
-    for name, music, joints in zip(data.names, data.music, data.joints):
-        gen = generate_motion(ckpt, music[:n], GenerationSettings(seed=args.seed), model=model)
-        rows.append((name, motion_stats(joints[:n], list(spec.feet), data.fps), motion_stats(gen.joints, list(spec.feet), data.fps)))
+    t_start = time.perf_counter()
 
-    cfg = ckpt.config
-    motion_w, music_w, style_w = make_training_windows(data, cfg.window, cfg.window // 2, cfg=cfg)
-    objective = OBJECTIVES[cfg.family](cfg, TrainConfig(), ckpt.normalizer)
-    with torch.no_grad():
-        val_loss = float(objective.validation_loss(model, torch.from_numpy(ckpt.normalizer.normalize(motion_w)),
-                                                   torch.from_numpy(music_w), torch.Generator().manual_seed(1234),
-                                                   torch.from_numpy(style_w)))
+    def say(msg: str) -> None:
+        print(f"[{time.perf_counter() - t_start:6.1f} s] {msg}", file=sys.stderr, flush=True)
 
-    print(f"\nQuality of '{args.checkpoint}' on the Dance-with-Melody test split ({len(rows)} songs, "
-          f"first {args.seconds:g} s each, seed {args.seed})\n")
-    print("| song | GT speed | gen speed | GT accel | gen accel | GT foot skate | gen foot skate |")
-    print("|------|---------:|----------:|---------:|----------:|--------------:|---------------:|")
-    for name, gt, gen in rows:
-        print(f"| {name} | {gt[0]:.3f} | {gen[0]:.3f} | {gt[1]:.2f} | {gen[1]:.2f} | {gt[2]:.3f} | {gen[2]:.3f} |")
-    gt_mean = np.mean([r[1] for r in rows], axis=0)
-    gen_mean = np.mean([r[2] for r in rows], axis=0)
-    print(f"| **mean** | {gt_mean[0]:.3f} | {gen_mean[0]:.3f} | {gt_mean[1]:.2f} | {gen_mean[1]:.2f} | "
-          f"{gt_mean[2]:.3f} | {gen_mean[2]:.3f} |")
-    print("\nunits: speed m/s, acceleration m/s^2, foot skate m/s (horizontal foot speed within 5 cm of the floor)")
-    print(f"validation loss (test windows, fixed noise; the trainer's loss of this model family): {val_loss:.4f}")
+    ckpts = [load_checkpoint(c) for c in args.checkpoint]
+    fps = int(ckpts[0].config.fps)
+    if any(int(c.config.fps) != fps for c in ckpts):
+        sys.exit("--checkpoint: the models must share one frame rate to be scored together.")
+
+    # Reference rows and music exactly as `dancegen evaluate --dataset dance_with_melody --split test`
+    # builds them (pool = training split at 60 fps; test excerpts with their music as training cut it).
+    say("loading the dataset and music features")
+    pool_seqs = load_dataset(DATASET, args.data_root, "train", fps=BEAT_FPS)
+    test_seqs = sorted(load_dataset(DATASET, args.data_root, "test", fps=BEAT_FPS), key=lambda s: s.name)
+    timing = {s.name: (s.audio_start, s.audio_end) for s in load_dataset(DATASET, args.data_root, "all", fps=fps)}
+    gt, music = [], []
+    for s in test_seqs:
+        clip, feats = dataset_clip(s, timing.get(s.name, (s.audio_start, s.audio_end)), fps, args.seconds)
+        gt.append(clip)
+        music.append(feats)
+    pool = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in pool_seqs]
+
+    rng = np.random.default_rng(args.seed)
+    picks = rng.choice(len(pool), size=len(gt), replace=len(gt) > len(pool))
+    replay, replay_src = [], []
+    for c, i in zip(gt, picks):
+        src = pool[int(i)]
+        j = resample_joints(src.joints, src.fps, c.fps)
+        n = c.joints.shape[0]
+        start = int(rng.integers(0, max(1, j.shape[0] - n + 1)))
+        replay.append(Clip(c.name, j[start : start + n], c.fps, src.skeleton, c.style, c.music_beats,
+                           f"{c.music_name} (dance of {src.name})", c.music_loudness))  # fmt: skip
+        replay_src.append(f"{c.name} <- {src.name} @ {start / c.fps:.1f} s")
+    rows = [("gt", "real test dances (GT)", gt), ("replay", f"random training replay (seed {args.seed})", replay),
+            ("static", "static mean pose", static_mean_pose(pool, gt))]  # fmt: skip
+
+    val_data = prepare_data(DATASET, args.data_root, "test", fps=fps, progress=False)
+    extra: dict[str, dict] = {}
+    for k, (name, ck) in enumerate(zip(args.checkpoint, ckpts)):
+        key = f"model{k}"
+        model = ck.build_model()
+        settings = GenerationSettings(seed=args.seed, guidance=args.guidance,
+                                      beat_every=None if args.beat_every == "auto" else float(args.beat_every))
+        generate_motion(ck, music[0][: 5 * fps], settings, model=model)  # warm-up
+        clips, walls, rts = [], [], []
+        for i, (c, m) in enumerate(zip(gt, music)):
+            say(f"generating ({name}) {i + 1}/{len(gt)}")
+            t0 = time.perf_counter()
+            motion = generate_motion(ck, m, settings, model=model)
+            wall = time.perf_counter() - t0
+            walls.append(wall)
+            rts.append(motion.joints.shape[0] / motion.fps / wall)
+            clips.append(Clip(c.name, motion.joints, motion.fps, motion.skeleton, c.style, c.music_beats,
+                              c.music_name, c.music_loudness))  # fmt: skip
+        cfg = ck.config
+        motion_w, music_w, style_w = make_training_windows(val_data, cfg.window, cfg.window // 2, cfg=cfg)
+        objective = OBJECTIVES[cfg.family](cfg, TrainConfig(), ck.normalizer)
+        with torch.no_grad():
+            val_loss = float(objective.validation_loss(model, torch.from_numpy(ck.normalizer.normalize(motion_w)),
+                                                       torch.from_numpy(music_w), torch.Generator().manual_seed(1234),
+                                                       torch.from_numpy(style_w)))  # fmt: skip
+        extra[key] = {"val_loss": val_loss, "wall": walls, "wall_median": statistics.median(walls),
+                      "x_real_time": statistics.median(rts)}  # fmt: skip
+        rows.append((key, f"model {name} ({cfg.family}, seed {args.seed})", clips))
+
+    say("scoring (bailando, edge protocols)")
+    ev = evaluate_rows(pool, rows, ("bailando", "edge"))
+
+    summary: dict[str, dict] = {}
+    per_song: dict[str, list[tuple[float, float, float]]] = {}
+    for r in ev.rows:
+        stats = [motion_stats(resample_joints(c.joints, c.fps, fps), list(get_skeleton(c.skeleton).feet), fps)
+                 for c in r.clips]  # fmt: skip
+        per_song[r.key] = stats
+        mean = np.mean(stats, axis=0)
+        summary[r.key] = {
+            "label": r.label, "FID_k": r.metrics["bailando"]["FID_k"], "FID_g": r.metrics["bailando"]["FID_g"],
+            "Div_k": r.metrics["bailando"]["Div_k"], "PFC": r.metrics["edge"]["PFC"],
+            "speed": float(mean[0]), "accel": float(mean[1]), "skate": float(mean[2]), **extra.get(r.key, {}),
+        }  # fmt: skip
+
+    n_songs = len(gt)
+    bailando = PROTOCOLS["bailando"]
+    feat_s = min(args.seconds, bailando.max_frames / bailando.fps)
+    secs = [c.duration for c in gt]
+    print(f"\nRealism on the Dance-with-Melody test split ({n_songs} songs, first {args.seconds:g} s of each: "
+          f"{min(secs):.1f}-{max(secs):.1f} s; generation seed {args.seed}, guidance "
+          f"{'each checkpoint' if args.guidance is None else args.guidance}, beat every {args.beat_every}); pool = training split "
+          f"({ev.pool_count} dances), skeletons {', '.join(ev.skeletons)}\n")  # fmt: skip
+    print("| row | FID_k | FID_g | Div_k | PFC | speed m/s | accel m/s^2 | foot skate m/s | val loss "
+          "| gen s (median) | x real time |")
+    print("|-----|------:|------:|------:|----:|----------:|------------:|---------------:|---------:"
+          "|---------------:|------------:|")
+    for key, s in summary.items():
+        model_cols = (f"{s['val_loss']:.4f} | {s['wall_median']:.2f} | {s['x_real_time']:.1f}" if "val_loss" in s
+                      else "- | - | -")  # fmt: skip
+        print(f"| {s['label']} | {_fmt(s['FID_k'], 2)} | {_fmt(s['FID_g'], 2)} | {_fmt(s['Div_k'], 2)} | "
+              f"{_fmt(s['PFC'], 3)} | {s['speed']:.3f} | {s['accel']:.2f} | {s['skate']:.3f} | {model_cols} |")  # fmt: skip
+    print(f"\nFID_k/FID_g/Div_k: protocol bailando (pool statistics, first {feat_s:g} s of each clip, quirks "
+          f"kept; pool Div_k {ev.pool_diversity['bailando']['Div_k']:.2f}); PFC: protocol edge; speed/accel/foot "
+          f"skate at {fps} fps, mean over songs (foot skate: horizontal foot speed within 5 cm of the floor).")
+    print(f"val loss: test windows, fixed noise, the trainer's loss of the model's family (diffusion and GAN not "
+          f"comparable). Generation timed per excerpt after a warm-up, on a SHARED CPU ({os.cpu_count()} cores, "
+          f"torch {torch.get_num_threads()} threads): x real time = median of excerpt length / wall time.")
+    print("random replay: " + ", ".join(replay_src))
+
+    gt_s, rep_s = summary["gt"], summary["replay"]
+    models = [k for k in summary if k.startswith("model")]
+    checks = {k: issue4_targets(summary[k], gt_s, rep_s) for k in models}
+    names = [t for t, _, _ in checks[models[0]]]
+    print("\nIssue-4 targets (ratio to the real test dances of this run; PASS/FAIL)\n")
+    print("| target | " + " | ".join(args.checkpoint) + " |")
+    print("|--------|" + "|".join("-" * (len(n) + 2) for n in args.checkpoint) + "|")
+    for i, t in enumerate(names):
+        cells = [f"{'PASS' if checks[k][i][1] else 'FAIL'} ({checks[k][i][2]})" for k in models]
+        print(f"| {t} | " + " | ".join(cells) + " |")
+    print("| **all** | " + " | ".join(f"**{'PASS' if all(ok for _, ok, _ in checks[k]) else 'FAIL'}** "
+                                      f"({sum(ok for _, ok, _ in checks[k])}/{len(names)})" for k in models) + " |")
+
+    if args.per_song:
+        print("\nPer song (speed m/s, accel m/s^2, foot skate m/s at the model rate; PFC protocol edge; gen s: wall time)\n")
+        print("| song | row | speed | accel | foot skate | PFC | gen s |")
+        print("|------|-----|------:|------:|-----------:|----:|------:|")
+        pfcs = {r.key: [d["PFC"] for d in r.per_clip()] for r in ev.rows}
+        for i, c in enumerate(gt):
+            for r in ev.rows:
+                sp, ac, sk = per_song[r.key][i]
+                pfc = pfcs[r.key][i]
+                wall = summary[r.key]["wall"][i] if "wall" in summary[r.key] else None
+                print(f"| {c.name} | {r.label} | {sp:.3f} | {ac:.2f} | {sk:.3f} | {_fmt(pfc, 3)} | {_fmt(wall, 2)} |")
+    print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
 if __name__ == "__main__":

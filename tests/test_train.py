@@ -103,7 +103,7 @@ def test_fine_tune_grows_the_inputs_and_starts_where_the_old_model_was(dwm_small
 
     old = train(dwm_small, tmp_path / "old", tiny_model_config(), _tcfg(max_steps=20), progress=False)
     base = load_checkpoint(old.out_dir / "checkpoint")
-    cfg = tiny_model_config(beat_condition="motion", styles=["auto"])
+    cfg = tiny_model_config(beat_condition="motion", styles=["auto"], head_kernel=3)
     train(dwm_small, tmp_path / "new", cfg, _tcfg(max_steps=1, lr=1e-12, warmup_steps=0), progress=False, init_from=base)
     new = load_checkpoint(tmp_path / "new" / "checkpoint")
     assert new.config.beat_condition == "motion" and new.config.styles == ["cha-cha", "rumba", "waltz"]
@@ -112,6 +112,7 @@ def test_fine_tune_grows_the_inputs_and_starts_where_the_old_model_was(dwm_small
     assert w_new.shape[1] == 3 * 37 and w_old.shape[1] == 3 * 35
     torch.testing.assert_close(w_new.view(-1, 3, 37)[:, :, :35], w_old.view(-1, 3, 35), atol=1e-6, rtol=0)
     assert float(w_new.view(-1, 3, 37)[:, :, 35:].abs().max()) < 1e-6  # new columns start at zero
+    assert float(new.state_dict["motion_out_context.weight"].abs().max()) < 1e-6  # so does the wider head
     # so the fine-tuned model at step 0 predicts what the old one did, whatever the phase columns say
     song = dwm_small.music[0][:30]
     music = torch.from_numpy(song[None])
@@ -120,3 +121,23 @@ def test_fine_tune_grows_the_inputs_and_starts_where_the_old_model_was(dwm_small
     with torch.no_grad():
         torch.testing.assert_close(new.build_model()(x, t, cond, style=torch.tensor([2])),
                                    base.build_model()(x, t, music), atol=1e-4, rtol=1e-4)
+
+
+def test_tempo_augmentation_adds_time_scaled_dances_with_their_own_denser_beats(dwm_small):
+    from dancegen.models.conditioning import median_period, music_beats
+    from dancegen.train import make_training_windows, resolve_auto_fields
+
+    cfg = resolve_auto_fields(tiny_model_config(window=150, beat_condition="motion", styles=["auto"]), dwm_small)
+    plain = make_training_windows(dwm_small, 150, 150, cfg=cfg)
+    motion_w, cond_w, style_w = make_training_windows(dwm_small, 150, 150, cfg=cfg, tempo_rates=[1.0, 1.5])
+    # 600 frames -> 4 windows; at 1.5x: 400 frames -> 2 windows (1.0 adds nothing)
+    assert len(plain[0]) == 12 and len(motion_w) == len(cond_w) == len(style_w) == 12 + 6
+    assert list(style_w[12:]) == [1, 1, 2, 2, 3, 3]
+    np.testing.assert_array_equal(motion_w[:12], plain[0])
+    # the fast copies carry their own kinematic beats, which come about 1.5x as often
+    fast_beats = [music_beats(c) for c in cond_w[12:]]
+    slow_beats = [music_beats(c) for c in cond_w[:12]]
+    assert median_period(slow_beats) / median_period(fast_beats) == pytest.approx(1.5, rel=0.25)
+    # and the fast motion moves faster: mean speed of the root-relative joints
+    speed = lambda w: float(np.abs(np.diff(w, axis=1)).mean())
+    assert speed(motion_w[12:]) > 1.2 * speed(motion_w[:12])

@@ -49,6 +49,10 @@ def add_command(subparsers: Any) -> None:
     g.add_argument("--steps", type=int, default=None, help="DDIM steps (default: the checkpoint's)")
     g.add_argument("--beat-align", type=float, default=0.0, metavar="S",
                    help="generate with the beat-alignment time warp at this strength, 0..1 (default 0: off)")
+    g.add_argument("--guidance", type=float, default=None, metavar="W",
+                   help="classifier-free guidance weight (default: the checkpoint's)")
+    g.add_argument("--beat-every", default="1", choices=["auto", "0.5", "1", "2", "3"],
+                   help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
     g.add_argument("--seconds", type=float, default=None, metavar="S",
                    help="only the first S seconds of each song (test songs and retrieval candidates)")
@@ -130,6 +134,29 @@ def _loudness(path: Path, start: float, end: float | None):
     return loudness_from_file(path, BEAT_FPS, start, end)
 
 
+def dataset_clip(seq: Any, span: tuple[float, float], fps: int, seconds: float | None = None):
+    """A test sequence as the ground-truth clip of dataset mode, and the music to generate from.
+
+    ``span`` is the (start, end) of the sequence's music in seconds as training prepared it (the
+    motion's duration at the model's rate), cut to its first ``seconds`` when given. Returns the
+    Clip (the dance at 60 fps over that span, with its music's beats and loudness) and the music
+    features (T, 35) at ``fps`` covering the same frames.
+    """
+    from dancegen.audio import extract_features
+    from dancegen.metrics.protocols import BEAT_FPS
+    from dancegen.metrics.suite import Clip
+
+    start, end = span
+    if seconds is not None:
+        end = min(end, start + seconds)
+    feats = extract_features(seq.audio_path, fps=fps, start=start, end=end, tempo_hint=seq.tempo_hint)
+    beats = _beats(seq.audio_path, start, end, seq.tempo_hint)
+    n60 = min(seq.motion.num_frames, int(round((end - start) * BEAT_FPS)))
+    clip = Clip(seq.name, seq.motion.joints[:n60], BEAT_FPS, seq.motion.skeleton, seq.style, beats,
+                Path(seq.audio_path).name, _loudness(seq.audio_path, start, end))  # fmt: skip
+    return clip, feats.features[: int(round(n60 * fps / BEAT_FPS))]
+
+
 def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     from tqdm import tqdm
 
@@ -183,15 +210,9 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     quiet = args.quiet
     gt, music30 = [], []
     for s in tqdm(test_seqs, desc="music features (test)", disable=quiet, leave=False, file=sys.stderr):
-        start, end = timing.get(s.name, (s.audio_start, s.audio_end))
-        if args.seconds is not None:
-            end = min(end, start + args.seconds)
-        feats = extract_features(s.audio_path, fps=fps, start=start, end=end, tempo_hint=s.tempo_hint)
-        beats = _beats(s.audio_path, start, end, s.tempo_hint)
-        n60 = min(s.motion.num_frames, int(round((end - start) * BEAT_FPS)))
-        gt.append(Clip(s.name, s.motion.joints[:n60], BEAT_FPS, s.motion.skeleton, s.style, beats, Path(s.audio_path).name,
-                       _loudness(s.audio_path, start, end)))  # fmt: skip
-        music30.append(feats.features[: int(round(n60 * fps / BEAT_FPS))])
+        clip, music = dataset_clip(s, timing.get(s.name, (s.audio_start, s.audio_end)), fps, args.seconds)
+        gt.append(clip)
+        music30.append(music)
     candidates = [s for s in train_seqs if s.audio_path is not None]
     cand_music = []
     for s in tqdm(candidates, desc="music features (retrieval)", disable=quiet, leave=False, file=sys.stderr):
@@ -208,14 +229,18 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         model = ck.build_model()
         generated = []
         for clip, music in tqdm(list(zip(gt, music30)), desc=f"generate ({name_i})", disable=quiet, leave=False, file=sys.stderr):
-            motion = generate_motion(ck, music, GenerationSettings(seed=args.seed, steps=args.steps, beat_align=args.beat_align),
-                                    model=model)
+            settings = GenerationSettings(seed=args.seed, steps=args.steps, beat_align=args.beat_align,
+                                          guidance=args.guidance,
+                                          beat_every=None if args.beat_every == "auto" else float(args.beat_every))
+            motion = generate_motion(ck, music, settings, model=model)
             generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats,
                                   clip.music_name, clip.music_loudness))  # fmt: skip
         seconds = time.perf_counter() - t0
         key = "model" if not model_rows else f"model_{len(model_rows)}"
         timings["generate" if key == "model" else f"generate_{name_i}"] = seconds
         align = f", beat-align {args.beat_align:g}" if args.beat_align else ""
+        align += f", guidance {args.guidance:g}" if args.guidance is not None else ""
+        align += f", beat-every {args.beat_every}" if args.beat_every != "1" and ck.config.beat_condition == "motion" else ""
         model_rows.append((key, f"model ({name_i}, seed {args.seed}{align})", generated))
 
     pool = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in pool_seqs]
@@ -251,6 +276,8 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         "model_skeleton": ckpt.config.skeleton,
         "seed": args.seed,
         "steps": args.steps or ckpt.config.sample_steps,
+        "guidance": args.guidance if args.guidance is not None else ckpt.config.guidance,
+        "beat_every": args.beat_every,
         "seconds": args.seconds,
         "retrieval": {c.name: candidates[i].name for c, i in zip(gt, picks)},
     }

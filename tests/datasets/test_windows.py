@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dancegen.datasets.windows import STRIDE_S, WINDOW_S, make_windows, num_windows, seconds_to_frames
+from dancegen.datasets.windows import STRIDE_S, WINDOW_S, make_windows, num_windows, seconds_to_frames, time_scale
 
 
 def _seq(t: int, a: int = 4, offset: float = 0.0):
@@ -74,3 +74,32 @@ def test_count_property(lengths, window, stride):
     assert len(aw) == len(mw) == len(idx) == sum(expected)
     assert np.array_equal(np.bincount(idx, minlength=len(lengths)), expected)
     assert np.all(np.diff(idx) >= 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 200), st.floats(0.5, 2.0), st.lists(st.integers(0, 199), max_size=20))
+def test_time_scale_resamples_linearly_and_moves_beats(length, rate, beat_frames):
+    t = np.arange(length, dtype=np.float64)
+    joints = np.stack([t, 2 * t, -t], axis=1)[:, None, :].repeat(2, axis=1)  # linear in time
+    music = np.zeros((length, 35))
+    music[:, 0] = 3 * t
+    beats = np.unique([b for b in beat_frames if b < length]).astype(int)
+    music[beats, 34] = 1
+    new_j, new_m = time_scale(joints, music, rate)
+    n = int(np.floor((length - 1) / rate)) + 1
+    assert new_j.shape == (n, 2, 3) and new_m.shape == (n, 35)
+    # linear data stays exactly linear: frame i is old time i * rate
+    np.testing.assert_allclose(new_j[:, 0, 0], np.arange(n) * rate, atol=1e-9)
+    np.testing.assert_allclose(new_m[:, 0], 3 * np.arange(n) * rate, atol=1e-9)
+    moved = np.unique(np.round(beats / rate).astype(int))
+    np.testing.assert_array_equal(np.flatnonzero(new_m[:, 34]), moved[moved < n])
+    assert set(np.unique(new_m[:, 34])) <= {0.0, 1.0}
+
+
+def test_time_scale_rate_one_is_identity_and_bad_rate_raises():
+    joints, music = np.random.default_rng(0).normal(size=(10, 3, 3)), np.zeros((12, 35))
+    new_j, new_m = time_scale(joints, music, 1.0)
+    np.testing.assert_array_equal(new_j, joints)
+    np.testing.assert_array_equal(new_m, music[:10])
+    with pytest.raises(ValueError):
+        time_scale(joints, music, 0.0)
