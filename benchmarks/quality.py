@@ -110,8 +110,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="generation seed, and the random replay's (default 0)")
     ap.add_argument("--per-song", action="store_true", help="also print the per-song table")
     ap.add_argument("--guidance", type=float, default=None, help="guidance weight (default: each checkpoint's)")
-    ap.add_argument("--beat-every", default="1", choices=["auto", "0.5", "1", "2", "3"],
-                    help="motion-beat models: accent every n-th music beat (default 1; auto: the learned tempo)")
+    ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
+                    help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
     if not args.seconds > 0:
         sys.exit(f"--seconds must be positive, got {args.seconds}")

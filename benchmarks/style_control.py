@@ -8,7 +8,8 @@ dances, the asked x predicted table, the share of dances (and segments) recognis
 style against chance (1 / number of labels), and the same share for the label-free ("any")
 generations, i.e. how often the classifier says that style anyway.
 
-Usage: python benchmarks/style_control.py [--checkpoint CKPT] [--seconds 30] [--prepared-prefix prep/dwm]
+Usage: python benchmarks/style_control.py [--checkpoint CKPT] [--seconds 30] [--style-guidance S]
+       [--prepared-prefix prep/dwm]
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--guidance", type=float, default=None)
+    ap.add_argument("--style-guidance", type=float, default=None,
+                    help="extra guidance on the label (default: GenerationSettings' default)")
     args = ap.parse_args()
 
     from dancegen.checkpoint import load_checkpoint
@@ -62,14 +65,16 @@ def main() -> None:
     asked_pred: list[tuple[str, str, float]] = []
     for music in test.music:
         for label in ["any", *labels]:
-            settings = GenerationSettings(seed=args.seed, style=label, guidance=args.guidance)
+            extra = {} if args.style_guidance is None else {"style_guidance": args.style_guidance}
+            settings = GenerationSettings(seed=args.seed, style=label, guidance=args.guidance, **extra)
             joints = generate_motion(ckpt, music[:n], settings, model=model).joints
             feats = segment_features(joints, ckpt.config.fps)
             segs = clf.predict_segments(feats)
             asked_pred.append((label, clf.predict(feats), float(np.mean([s == label for s in segs]))))
 
     print(f"\nStyle control of {args.checkpoint} on {len(test.names)} test songs ({args.seconds:g} s each, seed "
-          f"{args.seed}); rows: asked style, columns: classifier's verdict\n")
+          f"{args.seed}, style guidance {'default' if args.style_guidance is None else args.style_guidance}); "
+          f"rows: asked style, columns: classifier's verdict\n")
     cols = clf.labels
     print("| asked | " + " | ".join(cols) + " | recognised | segments | 'any' called this |")
     print("|---|" + "---:|" * (len(cols) + 3))

@@ -200,8 +200,9 @@ def test_edit_files_of_the_wrong_skeleton_are_refused(song, tmp_path, capfd):
 
 def test_style_label_and_beat_options(song, tmp_path, capfd):
     out = tmp_path / "s.npz"
-    code, _, err = run_cli(["generate", song, "-o", out, "--style-label", "waltz", "--quiet"], capfd)
-    assert_clean_failure(code, err, "unknown style label 'waltz'", out)  # the shipped default has no labels
+    code, _, err = run_cli(["generate", song, "-o", out, "--style-label", "hip-hop", "--quiet"], capfd)
+    assert_clean_failure(code, err, "unknown style label 'hip-hop'", out)  # the default knows the 4 ballroom styles
+    assert "waltz" in err
     code, _, err = run_cli(["generate", song, "-o", out, "--beat-align", "1.5", "--quiet"], capfd)
     assert_clean_failure(code, err, "--beat-align", out)
     plain, aligned = tmp_path / "p.npz", tmp_path / "a.npz"
@@ -210,3 +211,7 @@ def test_style_label_and_beat_options(song, tmp_path, capfd):
     a, p = load_motion(aligned).joints, load_motion(plain).joints
     assert a.shape == p.shape and not np.array_equal(a, p)
     np.testing.assert_allclose(a[0], p[0], atol=1e-5)  # the warp keeps the first frame
+    waltz, every = tmp_path / "w.npz", tmp_path / "e.npz"
+    assert run_cli(["generate", song, "-o", waltz, "--style-label", "waltz", "--quiet"], capfd)[0] == 0
+    assert run_cli(["generate", song, "-o", every, "--beat-every", "1", "--quiet"], capfd)[0] == 0
+    assert not np.array_equal(load_motion(waltz).joints, p) and not np.array_equal(load_motion(every).joints, p)

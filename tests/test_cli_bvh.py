@@ -35,9 +35,10 @@ def test_generate_saves_a_bvh_that_plays_back_as_the_motion(song, tmp_path, capf
     joints = motion.joints.astype(np.float64)
     err_cm = np.linalg.norm(back - joints, axis=-1) * 100
     # the root and the free markers are exact; the rest is off by the bone-length changes of the
-    # generated dance (measured: mean 0.2-0.4 cm, max 1-5 cm)
+    # generated dance (a BVH bone has one length). Measured: mean 2.0 cm for the default of
+    # 2026-11-27 (the earlier one: 0.2-0.4 cm); the real Dance-with-Melody dances give 2.4 cm
     assert err_cm[:, [2, 21, 22]].max() < 0.01
-    assert err_cm.mean() < 1.0
+    assert err_cm.mean() < 3.0
     # the bones aimed on their own (arms below the shoulders, legs below the hips, the torso, the
     # head) point exactly where the motion's point
     names = motion.spec.joint_names

@@ -35,9 +35,10 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-label", default=None, metavar="LABEL",
                    help="dance style of a style-conditioned model (e.g. waltz, rumba; 'any' = unconditioned; "
                         "`dancegen info` lists a model's labels)")
-    p.add_argument("--beat-every", default="1", choices=["auto", "0.5", "1", "2", "3"],
-                   help="beat-conditioned models: accent every n-th music beat (default 1: every beat; auto: the n "
-                        "whose interval is closest to the movement tempo of the training dances)")
+    p.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
+                   help="beat-conditioned models: accent every n-th music beat (default auto: the n whose interval "
+                        "is closest to the movement tempo of the training dances; 1: every beat, more on the beat "
+                        "but less natural, docs/MODEL_CARD.md)")
     p.add_argument("--beat-align", type=float, default=0.0, metavar="S",
                    help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
     p.add_argument("--max-duration", type=float, default=DEFAULT_MAX_DURATION,
@@ -307,6 +308,8 @@ def cmd_train(args) -> int:
             if val is not None:
                 val.save(f"{args.save_prepared}.val.npz")
         source = {"dataset": args.dataset, "split": "train"}
+    if args.init_from:
+        source["init_from"] = str(args.init_from)
     result = train(data, args.out, cfg, tcfg, val_data=val, resume=args.resume, progress=not args.quiet, info=source,
                    time_budget_s=args.time_budget * 60 if args.time_budget else None, init_from=init)
     if not result.is_main_process:

@@ -51,7 +51,7 @@ def add_command(subparsers: Any) -> None:
                    help="generate with the beat-alignment time warp at this strength, 0..1 (default 0: off)")
     g.add_argument("--guidance", type=float, default=None, metavar="W",
                    help="classifier-free guidance weight (default: the checkpoint's)")
-    g.add_argument("--beat-every", default="1", choices=["auto", "0.5", "1", "2", "3"],
+    g.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
                    help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
     g.add_argument("--seconds", type=float, default=None, metavar="S",
@@ -240,7 +240,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         timings["generate" if key == "model" else f"generate_{name_i}"] = seconds
         align = f", beat-align {args.beat_align:g}" if args.beat_align else ""
         align += f", guidance {args.guidance:g}" if args.guidance is not None else ""
-        align += f", beat-every {args.beat_every}" if args.beat_every != "1" and ck.config.beat_condition == "motion" else ""
+        align += f", beat-every {args.beat_every}" if args.beat_every != "auto" and ck.config.beat_condition == "motion" else ""
         model_rows.append((key, f"model ({name_i}, seed {args.seed}{align})", generated))
 
     pool = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in pool_seqs]

@@ -38,8 +38,10 @@ class GenerationSettings:
     chunk_windows: int = 32
     hop: int | None = None  # frames between window starts, W/2..W (default 0.7 W: 1.5-s cross-fades)
     style: str | None = None  # style label of a style-conditioned model (None / "any": unconditioned)
-    beat_every: float | None = 1.0  # "motion"-beat models: accent every n-th music beat (None: the n
-    # whose interval is closest to the movement period learned from the training dances)
+    style_guidance: float = 0.0  # extra guidance on the style label alone (0: off; see models.sampling)
+    beat_every: float | None = None  # "motion"-beat models: accent every n-th music beat (None, the
+    # default: the n whose interval is closest to the movement period learned from the training
+    # dances; 1 = every beat: more accents on the beat, less natural motion, docs/MODEL_CARD.md)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
 
 
@@ -131,7 +133,8 @@ def generate_features(
                 known[0, :ov] = prev_last[hop:]
                 mask[0, :ov] = True
             style_t = torch.full((chunk.shape[0],), style, dtype=torch.long) if cfg.styles else None
-            x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie, style=style_t)
+            x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie, style=style_t,
+                                 style_guidance=settings.style_guidance)
             outs.append(x)
             prev_last = x[-1]
             done += chunk.shape[0]

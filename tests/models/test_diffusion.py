@@ -32,7 +32,7 @@ def test_music_and_null_context_change_the_prediction():
 
 
 def test_gradients_reach_every_parameter():
-    cfg = tiny_model_config()
+    cfg = tiny_model_config(head_kernel=3)  # the head that also reads the neighbouring tokens
     model = DanceDenoiser(cfg)
     torch.nn.init.normal_(model.motion_out.weight, std=0.1)
     x = torch.randn(2, cfg.window, model.motion_dim)

@@ -89,3 +89,26 @@ def test_tie_is_applied_to_the_result():
 
     out = d.sample(m, music, 4, 2.0, torch.Generator().manual_seed(0), tie=tie)
     assert torch.equal(out[1:, :15], out[:-1, 15:])
+
+
+def test_style_guidance_pushes_only_when_a_style_is_asked():
+    torch.manual_seed(0)
+    cfg = tiny_model_config(styles=["waltz", "tango"], head_kernel=3)
+    model = DanceDenoiser(cfg).eval()
+    for p in (*model.motion_out.parameters(), model.style.weight, model.style_direct.weight,
+              model.motion_out_context.weight):
+        torch.nn.init.normal_(p, std=0.2)  # zero-initialised: give the label and the head an effect
+    d = Diffusion(cfg.diffusion_steps)
+    music = torch.randn(2, cfg.window, cfg.audio_dim)
+
+    def run(style, s):
+        return d.sample(model, music, 4, 2.0, torch.Generator().manual_seed(1), style=torch.tensor(style),
+                        style_guidance=s)
+
+    with torch.no_grad():
+        plain, pushed = run([1, 2], 0.0), run([1, 2], 3.0)
+        torch.testing.assert_close(run([0, 0], 3.0), run([0, 0], 0.0))  # "any": nothing to push
+        assert not torch.allclose(plain, pushed)
+        # the push points away from "any": the guided sample is farther from the label-free one
+        free = run([0, 0], 0.0)
+        assert float((pushed - free).norm()) > float((plain - free).norm())

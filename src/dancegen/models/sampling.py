@@ -80,11 +80,13 @@ class Diffusion:
         mask: torch.Tensor | None = None,
         tie: Callable[[torch.Tensor], torch.Tensor] | None = None,
         style: torch.Tensor | None = None,
+        style_guidance: float = 0.0,
     ) -> torch.Tensor:
         """DDIM sample of normalised motion (B, T, D) for conditioning rows (B, T, C) [+ style (B,)].
 
         ``guidance`` w mixes predictions as uncond + w (cond - uncond); w = 1 skips the unconditional
-        pass. ``known``/``mask`` (B, T, D) pin masked entries (inpainting); ``tie`` maps the sample
+        pass. ``style_guidance`` s > 0 with a style label adds s (cond - cond with style "any"):
+        classifier-free guidance on the label alone (one more network pass per step). ``known``/``mask`` (B, T, D) pin masked entries (inpainting); ``tie`` maps the sample
         to a consistent one after each step.
         """
         b, n = music.shape[:2]
@@ -92,9 +94,14 @@ class Diffusion:
         dim = model.motion_dim
         noise = torch.randn((b, n, dim), generator=generator, device="cpu").to(device)
         x = noise
-        context = model.encode_music(music, style)
+        contexts = [model.encode_music(music, style)]
         if guidance != 1.0:
-            context = torch.cat([context, model.null_context(b)], dim=0)
+            contexts.append(model.null_context(b))
+        use_style = style_guidance > 0 and style is not None and bool((style != 0).any())
+        if use_style:
+            contexts.append(model.encode_music(music, torch.zeros_like(style)))
+        context = torch.cat(contexts, dim=0)
+        passes = len(contexts)
         steps = self.ddim_timesteps(num_steps)
         for i, t in enumerate(steps):
             if known is not None and mask is not None:
@@ -102,10 +109,13 @@ class Diffusion:
             if tie is not None:
                 x = tie(x)
             tt = torch.full((x.shape[0],), t, device=device, dtype=torch.long)
-            if guidance != 1.0:
-                pred = model.denoise(torch.cat([x, x], 0), torch.cat([tt, tt], 0), context)
-                cond, uncond = pred.chunk(2, dim=0)
-                x0 = uncond + guidance * (cond - uncond)
+            if passes > 1:
+                preds = model.denoise(x.repeat(passes, 1, 1), tt.repeat(passes), context).chunk(passes, dim=0)
+                cond = x0 = preds[0]
+                if guidance != 1.0:
+                    x0 = preds[1] + guidance * (cond - preds[1])
+                if use_style:
+                    x0 = x0 + style_guidance * (cond - preds[-1])
             else:
                 x0 = model.denoise(x, tt, context)
             if known is not None and mask is not None:
