@@ -205,6 +205,8 @@ def test_style_label_and_beat_options(song, tmp_path, capfd):
     assert "waltz" in err
     code, _, err = run_cli(["generate", song, "-o", out, "--beat-align", "1.5", "--quiet"], capfd)
     assert_clean_failure(code, err, "--beat-align", out)
+    code, _, err = run_cli(["generate", song, "-o", out, "--style-label", "waltz", "--style-guidance", "-1", "--quiet"], capfd)
+    assert_clean_failure(code, err, "--style-guidance", out)
     plain, aligned = tmp_path / "p.npz", tmp_path / "a.npz"
     assert run_cli(["generate", song, "-o", plain, "--quiet"], capfd)[0] == 0
     assert run_cli(["generate", song, "-o", aligned, "--beat-align", "1", "--quiet"], capfd)[0] == 0
@@ -213,5 +215,9 @@ def test_style_label_and_beat_options(song, tmp_path, capfd):
     np.testing.assert_allclose(a[0], p[0], atol=1e-5)  # the warp keeps the first frame
     waltz, every = tmp_path / "w.npz", tmp_path / "e.npz"
     assert run_cli(["generate", song, "-o", waltz, "--style-label", "waltz", "--quiet"], capfd)[0] == 0
+    unguided = tmp_path / "u.npz"
+    assert run_cli(["generate", song, "-o", unguided, "--style-label", "waltz", "--style-guidance", "0", "--quiet"],
+                   capfd)[0] == 0
+    assert not np.array_equal(load_motion(waltz).joints, load_motion(unguided).joints)
     assert run_cli(["generate", song, "-o", every, "--beat-every", "1", "--quiet"], capfd)[0] == 0
     assert not np.array_equal(load_motion(waltz).joints, p) and not np.array_equal(load_motion(every).joints, p)

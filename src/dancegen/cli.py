@@ -35,6 +35,9 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-label", default=None, metavar="LABEL",
                    help="dance style of a style-conditioned model (e.g. waltz, rumba; 'any' = unconditioned; "
                         "`dancegen info` lists a model's labels)")
+    p.add_argument("--style-guidance", type=float, default=2.0, metavar="S",
+                   help="with --style-label: extra guidance towards the label (default 2; 0 = off; "
+                        "5 pushes harder, docs/MODEL_CARD.md)")
     p.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
                    help="beat-conditioned models: accent every n-th music beat (default auto: the n whose interval "
                         "is closest to the movement tempo of the training dances; 1: every beat, more on the beat "
@@ -162,7 +165,10 @@ def _settings(args):
 
     if not 0.0 <= args.beat_align <= 1.0:
         raise DancegenError(f"--beat-align takes a strength between 0 and 1, got {args.beat_align:g}.")
+    if args.style_guidance < 0:
+        raise DancegenError(f"--style-guidance must be 0 or more, got {args.style_guidance:g}.")
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
+                              style_guidance=args.style_guidance,
                               beat_every=None if args.beat_every == "auto" else float(args.beat_every),
                               beat_align=args.beat_align)
 

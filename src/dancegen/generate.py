@@ -38,7 +38,8 @@ class GenerationSettings:
     chunk_windows: int = 32
     hop: int | None = None  # frames between window starts, W/2..W (default 0.7 W: 1.5-s cross-fades)
     style: str | None = None  # style label of a style-conditioned model (None / "any": unconditioned)
-    style_guidance: float = 0.0  # extra guidance on the style label alone (0: off; see models.sampling)
+    style_guidance: float = 2.0  # extra guidance on the style label alone, used only when a style is
+    # asked (0: off; one more network pass per step; see models.sampling and docs/MODEL_CARD.md)
     beat_every: float | None = None  # "motion"-beat models: accent every n-th music beat (None, the
     # default: the n whose interval is closest to the movement period learned from the training
     # dances; 1 = every beat: more accents on the beat, less natural motion, docs/MODEL_CARD.md)
