@@ -253,7 +253,7 @@ class DiffusionObjective:
     def __init__(self, cfg: ModelConfig, tcfg: TrainConfig, normalizer: Normalizer) -> None:
         self.cfg, self.tcfg, self.normalizer = cfg, tcfg, normalizer
         self.diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
-        #: set by ``train`` on a GPU: the noise is drawn there (a CPU draw per step costs ~10 ms)
+        #: set by ``train`` on a GPU: the noise is drawn there instead of on the CPU
         self.noise_generator: torch.Generator | None = None
 
     def build(self) -> dict[str, torch.nn.Module]:
