@@ -18,16 +18,18 @@ edited result, at the same time points; pinned joints / frames in green, real fr
 not pinned in grey. Figures come from the stick-figure renderer (``dancegen.render.skeleton``)
 with its follow camera; the path result uses its fixed camera so that the travel shows.
 
-Printed per edit (``constraint_error``, metres and m/s):
-  - ``pinned``: the mean error on the pinned features as the sampler returns them;
-  - ``re-encoded``: the same after decoding to joints and encoding again, which is what
-    ``dancegen generate`` prints; velocities and foot contacts are re-estimated from the joints
-    there, so it is not zero where the model's frames around a pinned value move differently;
-  - seams, where generated frames meet pinned ones: the mean joint speed across the worst border
-    (the measure of tests/test_constraints.py) and the fastest frame within 0.5 s of a border, both
-    against the 99th percentile of the real clip's frame-to-frame speed.
+Printed per edit:
+  - the result against its constraint in metres (``constraints.constraint_report``, what
+    ``dancegen generate`` prints): pinned joints against the given poses, root path against the
+    given one;
+  - the seam, where generated frames meet pinned ones (``edit_seams.seam``, the measure of
+    tests/test_constraints.py): the fastest step within 0.3 s of a border that touches a generated
+    frame, against the faster of the two joined motions' own 99th percentiles.
 
-Usage: OMP_NUM_THREADS=1 python benchmarks/edit_figures.py [--checkpoint default] [--out docs/img] [--seconds 8]
+``--plain`` makes them with pinning only (``GenerationSettings(edit_draft=False)``), the sampler
+before the seam fix, for comparison.
+
+Usage: OMP_NUM_THREADS=1 python benchmarks/edit_figures.py [--checkpoint default] [--out docs/img] [--seconds 8] [--plain]
 """
 
 from __future__ import annotations
@@ -214,22 +216,6 @@ def _speed(joints: np.ndarray, fps: float) -> np.ndarray:
     return np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(-1) * fps
 
 
-def _seam(joints: np.ndarray, c, fps: float, near_s: float = 0.5) -> tuple[float, float, float] | None:
-    """(worst speed across a pinned/generated border, fastest frame within ``near_s`` of a border,
-    its time in s), or None without borders."""
-    pinned = c.mask.any(axis=1)
-    borders = np.flatnonzero(pinned[1:] != pinned[:-1])  # speed index b: frames b -> b + 1
-    if borders.size == 0:
-        return None
-    speed = _speed(joints, fps)
-    k = int(round(near_s * fps))
-    near = np.zeros(len(speed), bool)
-    for b in borders:
-        near[max(0, b - k) : b + k + 1] = True
-    worst = int(np.flatnonzero(near)[np.argmax(speed[near])])
-    return float(speed[borders].max()), float(speed[worst]), (worst + 0.5) / fps
-
-
 # ---- the edits -----------------------------------------------------------------------------------
 
 
@@ -243,6 +229,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", nargs="*", default=None, choices=["keyframes", "inbetween", "keep_lower", "continue", "path"],
                     help="make only these figures")
+    ap.add_argument("--plain", action="store_true", help="pinning only, without the seam fix (for comparison)")
     args = ap.parse_args()
     if args.seconds < 6:
         sys.exit("--seconds must be at least 6 (the in-betweening pins 1.5 s at each end)")
@@ -251,7 +238,8 @@ def main() -> None:
     from dancegen.checkpoint import load_checkpoint
     from dancegen.generate import GenerationSettings, generate_features
     from dancegen.motion import Motion
-    from dancegen.motion.representation import decode, encode
+    from dancegen.motion.representation import decode
+    from edit_seams import seam as seam_of
     from dancegen.motion.skeleton import COMMON_JOINTS, get_skeleton
     from dancegen.train import prepare_data
 
@@ -283,18 +271,19 @@ def main() -> None:
     def generate(c):
         """The edited dance (as generate_motion makes it) and the time it took."""
         t0 = time.perf_counter()
-        feats = generate_features(ckpt, music, GenerationSettings(seed=args.seed), model=model, constraint=c)
+        settings = GenerationSettings(seed=args.seed, edit_draft=not args.plain)
+        feats = generate_features(ckpt, music, settings, model=model, constraint=c)
         return Motion(decode(feats, spec.num_joints, fps), fps, spec.name), feats, time.perf_counter() - t0
 
     def report(name: str, c, m, feats, secs: float) -> str:
-        err = C.constraint_error(feats, c)
-        err_cli = C.constraint_error(encode(m.joints, m.spec, m.fps), c)
-        seam = _seam(m.joints, c, fps)
-        seam_txt = (f"seams: {seam[0]:.2f} m/s across the worst border, {seam[1]:.2f} m/s at {seam[2]:.1f} s "
-                    f"(fastest within 0.5 s of one)" if seam else "seams: none (no generated frame meets a pinned one)")
-        print(f"{name:11s} {len(c.constrained_frames):3d} frames constrained; error pinned {err * 100:.4f} cm, "
-              f"re-encoded {err_cli * 100:.4f} cm (cm/s); {seam_txt}  [{secs:.1f} s]")
-        return "pinned values exact" if err < 1e-5 else f"pinned-value error {err * 1000:.2f} mm"
+        rep = C.constraint_report(m.joints, c, spec, fps)
+        pinned = c.mask.any(axis=1)
+        seam = seam_of(m.joints, pinned, fps) if pinned.any() and not pinned.all() else None
+        seam_txt = (f"seam {seam['seam']:.2f} m/s at {seam['seam_at']:.2f} s, the joined motions' own "
+                    f"{seam['reference']:.2f} m/s" if seam else "seams: none (no generated frame meets a pinned one)")
+        print(f"{name:11s} {len(c.constrained_frames):3d} frames constrained; {rep.summary()}; {seam_txt}  [{secs:.1f} s]")
+        err = max(rep.joints_max, rep.path_max)
+        return "pinned values exact" if err < 1e-4 else f"pinned values within {err * 1000:.1f} mm"
 
     def frames_at(times) -> list[int]:
         return [min(n - 1, int(round(t * fps))) for t in times]

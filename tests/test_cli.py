@@ -6,6 +6,7 @@ no output file left behind.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -182,6 +183,9 @@ def test_continue_edit_from_the_command_line(song, tmp_path, capfd):
     code, _, err = run_cli(["generate", song, "-o", out, "--continue", head, "--seed", "5", "--quiet"], capfd)
     assert code == 0, err
     assert "30 constrained frames" in err
+    printed = re.search(r"pinned joints within ([0-9.]+) cm of the given poses", err)
+    assert printed, err  # the error is reported in centimetres on the joints as saved
+    assert float(printed.group(1)) < 0.5
     cont = load_motion(out)
     np.testing.assert_allclose(cont.joints[:30] - cont.joints[0, 0], m.joints[:30] - m.joints[0, 0], atol=5e-3)
 

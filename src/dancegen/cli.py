@@ -193,13 +193,11 @@ def _generate(args):
     t0 = time.perf_counter()
     motion = generate_motion(ckpt, feats.features, _settings(args), progress=progress, constraint=constraint)
     bar.close()
-    if constraint is not None:
-        from dancegen.constraints import constraint_error
-        from dancegen.motion.representation import encode
+    if constraint is not None:  # measured on the motion as saved: joint positions and root path, in metres
+        from dancegen.constraints import constraint_report
 
-        err = constraint_error(encode(motion.joints, motion.spec, motion.fps), constraint)
-        print(f"edits: {len(constraint.constrained_frames)} constrained frames, mean error {err * 100:.2f} cm "
-              f"(cm/s for velocities) on the pinned values", file=sys.stderr)
+        report = constraint_report(motion.joints, constraint, motion.spec, motion.fps)
+        print(f"edits: {len(constraint.constrained_frames)} constrained frames; {report.summary()}", file=sys.stderr)
     return motion, feats, time.perf_counter() - t0
 
 

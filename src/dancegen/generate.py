@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from dancegen.checkpoint import Checkpoint, load_checkpoint
-from dancegen.constraints import Constraint, blend_borders
+from dancegen.constraints import (
+    CARRY_S,
+    Constraint,
+    blend_borders,
+    border_draft,
+    orientation_offset,
+    pose_borders,
+    turn_features,
+)
 from dancegen.errors import DancegenError
 from dancegen.motion.motion import Motion
 from dancegen.motion.representation import decode
@@ -44,6 +52,9 @@ class GenerationSettings:
     # default: the n whose interval is closest to the movement period learned from the training
     # dances; 1 = every beat: more accents on the beat, less natural motion, docs/MODEL_CARD.md)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
+    edit_draft: bool = True  # edits: face the way an unconstrained pass does at the borders, start the frames
+    # next to pinned ones from the pinned pose and carry the model's error there (docs/EDITING.md); False =
+    # pinning only, with the jumps it leaves blended afterwards (the sampler before the seam fix)
 
 
 def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
@@ -71,6 +82,7 @@ def generate_features(
     settings = settings or GenerationSettings()
     cfg = ckpt.config
     style = style_index(cfg, settings.style)
+    song = music
     music = generation_condition(cfg, music, settings.beat_every)
     model = model if model is not None else ckpt.build_model()
     from dancegen.models.sampling import Diffusion
@@ -90,17 +102,30 @@ def generate_features(
     music_p = np.concatenate([music, np.repeat(music[-1:], pad, axis=0)]) if pad > 0 else music
     windows = np.stack([music_p[s : s + w] for s in starts]).astype(np.float32)
     gen = torch.Generator().manual_seed(int(settings.seed))
+    angle = 0.0  # edits: the constraint is turned by this about the vertical axis while sampling
+    draft_w = None
+    carry_frames = 0
     if constraint is not None:
         if cfg.family != "diffusion":
             raise DancegenError("constraints (keyframes, in-betweening, body parts, paths) need a diffusion model.")
         if constraint.known.shape[0] != total:
             raise ValueError(f"constraint covers {constraint.known.shape[0]} frames, the song {total}")
-        c_known = np.zeros((padded_len, constraint.known.shape[1]), np.float32)
-        c_mask = np.zeros(c_known.shape, bool)
-        c_known[:total] = ckpt.normalizer.normalize(constraint.known)
-        c_mask[:total] = constraint.mask
-        c_known_w = np.stack([c_known[s : s + w] for s in starts])
-        c_mask_w = np.stack([c_mask[s : s + w] for s in starts])
+        work = constraint
+        if settings.edit_draft:
+            angle = _edit_orientation(ckpt, song, settings, model, constraint)
+            work = constraint.turned(angle, _num_joints(cfg)) if angle else constraint
+
+        def windowed(a: np.ndarray, dtype) -> np.ndarray:
+            padded = np.zeros((padded_len, a.shape[1]), dtype)
+            padded[:total] = a
+            return np.stack([padded[s : s + w] for s in starts])
+
+        c_known_w = windowed(ckpt.normalizer.normalize(work.known), np.float32)
+        c_mask_w = windowed(work.mask, bool)
+        if settings.edit_draft:
+            values, weight = border_draft(work, cfg.fps)
+            draft_w = windowed(ckpt.normalizer.normalize(values), np.float32), windowed(weight, np.float32)
+            carry_frames = max(1, int(round(CARRY_S * cfg.fps)))
 
     ramp = torch.linspace(0.0, 1.0, ov + 2)[1:-1].view(1, ov, 1)  # weight of the later window
 
@@ -134,8 +159,13 @@ def generate_features(
                 known[0, :ov] = prev_last[hop:]
                 mask[0, :ov] = True
             style_t = torch.full((chunk.shape[0],), style, dtype=torch.long) if cfg.styles else None
+            draft = draft_weight = None
+            if draft_w is not None:
+                draft = torch.from_numpy(draft_w[0][a : a + settings.chunk_windows].copy())
+                draft_weight = torch.from_numpy(draft_w[1][a : a + settings.chunk_windows].copy())
             x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie, style=style_t,
-                                 style_guidance=settings.style_guidance)
+                                 style_guidance=settings.style_guidance, draft=draft, draft_weight=draft_weight,
+                                 carry_frames=carry_frames)
             outs.append(x)
             prev_last = x[-1]
             done += chunk.shape[0]
@@ -143,9 +173,45 @@ def generate_features(
                 progress(done, len(windows))
     feats = ckpt.normalizer.denormalize(_stitch(torch.cat(outs).numpy(), ov, total))
     if constraint is not None:
-        feats = blend_borders(feats, constraint, cfg.fps)
+        if angle:
+            feats = turn_features(feats, -angle, _num_joints(cfg))  # back to the constraint's own facing
+        if not settings.edit_draft:
+            # pinning only leaves jumps at the borders: blend them away (with the draft and the carried
+            # error there are none left, and blending would only add speed there)
+            feats = blend_borders(feats, constraint, cfg.fps)
         feats[constraint.mask] = constraint.known[constraint.mask]  # exactly, not to float32 round-off
     return feats
+
+
+#: The orientation probe of an edit samples with this fraction of the steps (at least 2).
+PROBE_STEP_FRACTION = 0.25
+
+
+def _num_joints(cfg) -> int:
+    from dancegen.motion.skeleton import get_skeleton
+
+    return get_skeleton(cfg.skeleton).num_joints
+
+
+def _edit_orientation(ckpt: Checkpoint, music: np.ndarray, settings: GenerationSettings, model,
+                      constraint: Constraint) -> float:
+    """Angle to turn an edit's constraint by so that its pinned poses face, at their borders, the
+    way this song and seed dance without the edit.
+
+    The model picks a window's facing in its first steps, before pinned values show through the
+    noise; a window whose pins face elsewhere then flips between the two, token by token. A quick
+    unconstrained pass (same seed, so the same noise; a quarter of the steps) shows which way the
+    model goes; 0 when no border pins a pose (paths, body parts kept for the whole song).
+    """
+    from dancegen.motion.skeleton import get_skeleton
+
+    spec = get_skeleton(ckpt.config.skeleton)
+    if not pose_borders(constraint, spec):
+        return 0.0
+    steps = settings.steps or ckpt.config.sample_steps
+    probe_settings = replace(settings, steps=max(2, math.ceil(steps * PROBE_STEP_FRACTION)), beat_align=0.0)
+    probe = generate_features(ckpt, music, probe_settings, model)
+    return orientation_offset(constraint, probe, spec)
 
 
 def _gan_windows(model, windows: np.ndarray, gen, settings: GenerationSettings, tie, progress) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 The network predicts x0 (clean normalised motion). Sampling is deterministic DDIM (eta = 0) over a
 configurable number of steps, with classifier-free guidance and inpainting: frames under ``mask``
-are held to ``known`` values (noised to the current level), and an optional ``tie`` callback
-rewrites the sample after every step (long-form generation uses it to keep overlapping windows
-identical). All randomness comes from the ``torch.Generator`` passed in.
+are held to ``known`` values (noised to the current level), an optional ``draft`` moves the sample
+once, at a high noise level, towards given values (edits: the frames next to pinned ones start from
+the pinned pose), and an optional ``tie`` callback rewrites the sample after every step (long-form
+generation uses it to keep overlapping windows identical). All randomness comes from the
+``torch.Generator`` passed in.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ def linear_alphas_cumprod(steps: int) -> torch.Tensor:
     betas = torch.linspace(scale * 1e-4, scale * 0.02, steps, dtype=torch.float64)
     return torch.cumprod(1 - betas, dim=0).float()
 
+
+#: Level (fraction of the diffusion steps) at which ``Diffusion.sample`` moves the sample to a draft.
+DRAFT_LEVEL = 0.8
 
 SCHEDULES: dict[str, Callable[[int], torch.Tensor]] = {
     "cosine": cosine_alphas_cumprod,
@@ -81,6 +86,10 @@ class Diffusion:
         tie: Callable[[torch.Tensor], torch.Tensor] | None = None,
         style: torch.Tensor | None = None,
         style_guidance: float = 0.0,
+        draft: torch.Tensor | None = None,
+        draft_weight: torch.Tensor | None = None,
+        draft_level: float = DRAFT_LEVEL,
+        carry_frames: int = 0,
     ) -> torch.Tensor:
         """DDIM sample of normalised motion (B, T, D) for conditioning rows (B, T, C) [+ style (B,)].
 
@@ -88,6 +97,19 @@ class Diffusion:
         pass. ``style_guidance`` s > 0 with a style label adds s (cond - cond with style "any"):
         classifier-free guidance on the label alone (one more network pass per step). ``known``/``mask`` (B, T, D) pin masked entries (inpainting); ``tie`` maps the sample
         to a consistent one after each step.
+
+        ``draft``/``draft_weight`` (B, T, D): once, at the first step whose level is at most
+        ``draft_level`` (a fraction of the schedule), the sample moves to the draft noised to that
+        level, by ``draft_weight`` (0..1) per entry: x <- x + w (q_sample(draft) - x). Edits use it to
+        start the frames next to pinned ones from the pinned pose (``constraints.border_draft``):
+        with pinning alone the model has chosen its own facing and stance there before the pinned
+        values show through the noise, and snaps between the two at the border.
+
+        ``carry_frames`` n > 0: at every step, where a free frame follows (or precedes) a pinned
+        one, the model's own error at that pinned frame (known - predicted) is added to the
+        predicted free frames beside it, fading out with a smoothstep over n frames; the free
+        frames then start from the pinned value with the model's own step, instead of from the
+        model's own (slightly wrong) version of the pinned frame.
         """
         b, n = music.shape[:2]
         device = music.device
@@ -103,7 +125,17 @@ class Diffusion:
         context = torch.cat(contexts, dim=0)
         passes = len(contexts)
         steps = self.ddim_timesteps(num_steps)
+        carry = _carry_plan(mask, carry_frames) if known is not None and mask is not None and carry_frames > 0 else []
+        if carry:  # a free frame near two borders gets their weighted mean, not their sum
+            carry_sum = torch.zeros(mask.shape, dtype=torch.float32, device=device)
+            for row, _, frames, weight, cols in carry:
+                carry_sum[row, frames] += weight[:, None] * cols
+            carry_scale = 1 / carry_sum.clamp(min=1.0)
+        draft_t = draft_level * (self.steps - 1) if draft is not None and draft_weight is not None else -1.0
         for i, t in enumerate(steps):
+            if t <= draft_t:  # the first step at or below the draft's level (a high one: coarse structure only)
+                draft_t = -1.0
+                x = x + draft_weight * (self.q_sample(draft, torch.full((b,), t, device=device), noise) - x)
             if known is not None and mask is not None:
                 x = torch.where(mask, self.q_sample(known, torch.full((b,), t, device=device), noise), x)
             if tie is not None:
@@ -118,6 +150,11 @@ class Diffusion:
                     x0 = x0 + style_guidance * (cond - preds[-1])
             else:
                 x0 = model.denoise(x, tt, context)
+            if carry:
+                shift = torch.zeros_like(x0)
+                for row, edge, frames, weight, cols in carry:
+                    shift[row, frames] += weight[:, None] * ((known[row, edge] - x0[row, edge]) * cols)
+                x0 = x0 + shift * carry_scale
             if known is not None and mask is not None:
                 x0 = torch.where(mask, known, x0)
             if tie is not None:
@@ -130,3 +167,26 @@ class Diffusion:
             eps = (x - math.sqrt(ab) * x0) / math.sqrt(1 - ab)
             x = math.sqrt(ab_next) * x0 + math.sqrt(1 - ab_next) * eps
         return x
+
+
+def _carry_plan(mask: torch.Tensor, n: int) -> list[tuple[int, int, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """For ``Diffusion.sample``'s ``carry_frames``: (row, pinned edge frame, free frames beside it,
+    their weights, the edge's pinned entries as 0/1) for every border between pinned and free frames."""
+    u = torch.arange(n, dtype=torch.float32) / n
+    fade = 1 - u * u * (3 - 2 * u)  # 1 at the first free frame, fading towards 0
+    plan = []
+    pinned = mask.any(dim=-1).cpu()
+    for row in range(mask.shape[0]):
+        p = pinned[row]
+        for b in (torch.nonzero(p[1:] != p[:-1]).flatten() + 1).tolist():  # frames b - 1 and b differ
+            edge, step = (b - 1, 1) if p[b - 1] else (b, -1)
+            frames = []
+            for k in range(1, n + 1):
+                t = edge + step * k
+                if not 0 <= t < len(p) or p[t]:
+                    break
+                frames.append(t)
+            if frames:
+                idx = torch.tensor(frames, device=mask.device)
+                plan.append((row, edge, idx, fade[: len(frames)].to(mask.device), mask[row, edge].to(torch.float32)))
+    return plan
