@@ -95,6 +95,50 @@ def issue4_targets(model: dict, gt: dict, replay: dict) -> list[tuple[str, bool,
     return out
 
 
+def median_over_seeds(rows: list[dict]) -> dict:
+    """One summary row from the same row scored once per seed: the median of each measure (robust to
+    one seed's FID_g blowing up in the Bailando normaliser), plus ``FID_k_min``/``FID_k_max`` and
+    ``seeds``. Non-finite values are kept out of the median unless every seed has one."""
+    out: dict = {"seeds": len(rows)}
+    for k in rows[0]:
+        vals = [r[k] for r in rows if r.get(k) is not None]
+        finite = [v for v in vals if math.isfinite(v)]
+        out[k] = statistics.median(finite) if finite else (vals[0] if vals else None)
+    fk = [r["FID_k"] for r in rows if r.get("FID_k") is not None and math.isfinite(r["FID_k"])]
+    out["FID_k_min"], out["FID_k_max"] = (min(fk), max(fk)) if fk else (None, None)
+    return out
+
+
+def random_replay(pool: list, gt: list, seed: int, resample_joints, clip_type) -> tuple[list, list[str]]:
+    """For each GT clip, a random training dance (without replacement, numpy seed ``seed``) from a
+    random start, as long as the GT clip, with the GT clip's music: (clips, "song <- dance @ s" texts)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(pool), size=len(gt), replace=len(gt) > len(pool))
+    clips, texts = [], []
+    for c, i in zip(gt, picks):
+        src = pool[int(i)]
+        j = resample_joints(src.joints, src.fps, c.fps)
+        n = c.joints.shape[0]
+        start = int(rng.integers(0, max(1, j.shape[0] - n + 1)))
+        clips.append(clip_type(c.name, j[start : start + n], c.fps, src.skeleton, c.style, c.music_beats,
+                               f"{c.music_name} (dance of {src.name})", c.music_loudness))  # fmt: skip
+        texts.append(f"{c.name} <- {src.name} @ {start / c.fps:.1f} s")
+    return clips, texts
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    return f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(s) for s in seeds)
+
+
+def _model_key(k: int, sigma: float) -> str:
+    return f"model{k}" + (f"~{sigma:g}" if sigma > 0 else "")
+
+
+def _column_name(key: str, checkpoints: list[str]) -> str:
+    k, _, sigma = key[len("model"):].partition("~")
+    return checkpoints[int(k)] + (f" smoothed {sigma} s" if sigma else "")
+
+
 def _fmt(x: float | None, digits: int) -> str:
     if x is None or not math.isfinite(x):
         return "-"
@@ -107,14 +151,22 @@ def main() -> None:
                     help="'default', 'gan' or checkpoint folders; one model row each (default: default)")
     ap.add_argument("--data-root", default=str(ROOT.parent / "shared" / "data" / DATASET))
     ap.add_argument("--seconds", type=float, default=30.0, help="length of each song excerpt (default 30)")
-    ap.add_argument("--seed", type=int, default=0, help="generation seed, and the random replay's (default 0)")
+    ap.add_argument("--seed", type=int, nargs="+", default=[0],
+                    help="generation seeds, and the random replays' (default 0); with several, each row shows the "
+                         "median over the seeds and the FID_k range")
+    ap.add_argument("--smooth", type=float, nargs="+", default=[0.0], metavar="SIGMA_S",
+                    help="also score each model's dances smoothed in time with a Gaussian of this sigma in seconds "
+                         "(dancegen.motion.smoothing; 0 = as generated, the default): one row per value")
     ap.add_argument("--per-song", action="store_true", help="also print the per-song table")
     ap.add_argument("--guidance", type=float, default=None, help="guidance weight (default: each checkpoint's)")
+    ap.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: each checkpoint's)")
     ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
                     help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
     if not args.seconds > 0:
         sys.exit(f"--seconds must be positive, got {args.seconds}")
+    if any(not (math.isfinite(v) and v >= 0) for v in args.smooth):
+        sys.exit(f"--smooth takes sigmas in seconds >= 0, got {args.smooth}")
     if not Path(args.data_root).is_dir():
         sys.exit(f"no Dance-with-Melody data at {args.data_root}")
 
@@ -129,6 +181,7 @@ def main() -> None:
     from dancegen.metrics.references import static_mean_pose
     from dancegen.metrics.suite import Clip, evaluate_rows
     from dancegen.motion.skeleton import get_skeleton
+    from dancegen.motion.smoothing import smooth_joints
     from dancegen.train import OBJECTIVES, make_training_windows, prepare_data
 
     t_start = time.perf_counter()
@@ -154,38 +207,48 @@ def main() -> None:
         music.append(feats)
     pool = [Clip(s.name, s.motion.joints, s.motion.fps, s.motion.skeleton, s.style) for s in pool_seqs]
 
-    rng = np.random.default_rng(args.seed)
-    picks = rng.choice(len(pool), size=len(gt), replace=len(gt) > len(pool))
-    replay, replay_src = [], []
-    for c, i in zip(gt, picks):
-        src = pool[int(i)]
-        j = resample_joints(src.joints, src.fps, c.fps)
-        n = c.joints.shape[0]
-        start = int(rng.integers(0, max(1, j.shape[0] - n + 1)))
-        replay.append(Clip(c.name, j[start : start + n], c.fps, src.skeleton, c.style, c.music_beats,
-                           f"{c.music_name} (dance of {src.name})", c.music_loudness))  # fmt: skip
-        replay_src.append(f"{c.name} <- {src.name} @ {start / c.fps:.1f} s")
-    rows = [("gt", "real test dances (GT)", gt), ("replay", f"random training replay (seed {args.seed})", replay),
-            ("static", "static mean pose", static_mean_pose(pool, gt))]  # fmt: skip
+    rows = [("gt", "real test dances (GT)", gt)]
+    groups: dict[str, list[str]] = {"gt": ["gt"]}  # summary row -> the scored rows (one per seed) it takes the median of
+    labels = {"gt": "real test dances (GT)"}
+    replay_src = []
+    for seed in args.seed:
+        clips, src_txt = random_replay(pool, gt, seed, resample_joints, Clip)
+        rows.append((f"replay@{seed}", f"random training replay (seed {seed})", clips))
+        groups.setdefault("replay", []).append(f"replay@{seed}")
+        replay_src.append(f"seed {seed}: " + ", ".join(src_txt))
+    labels["replay"] = f"random training replay ({_seeds_text(args.seed)})"
+    rows.append(("static", "static mean pose", static_mean_pose(pool, gt)))
+    groups["static"] = ["static"]
+    labels["static"] = "static mean pose"
+
 
     val_data = prepare_data(DATASET, args.data_root, "test", fps=fps, progress=False)
     extra: dict[str, dict] = {}
     for k, (name, ck) in enumerate(zip(args.checkpoint, ckpts)):
-        key = f"model{k}"
         model = ck.build_model()
-        settings = GenerationSettings(seed=args.seed, guidance=args.guidance,
-                                      beat_every=None if args.beat_every == "auto" else float(args.beat_every))
-        generate_motion(ck, music[0][: 5 * fps], settings, model=model)  # warm-up
-        clips, walls, rts = [], [], []
-        for i, (c, m) in enumerate(zip(gt, music)):
-            say(f"generating ({name}) {i + 1}/{len(gt)}")
-            t0 = time.perf_counter()
-            motion = generate_motion(ck, m, settings, model=model)
-            wall = time.perf_counter() - t0
-            walls.append(wall)
-            rts.append(motion.joints.shape[0] / motion.fps / wall)
-            clips.append(Clip(c.name, motion.joints, motion.fps, motion.skeleton, c.style, c.music_beats,
-                              c.music_name, c.music_loudness))  # fmt: skip
+        walls, rts = [], []
+        for seed in args.seed:
+            settings = GenerationSettings(seed=seed, guidance=args.guidance, steps=args.steps, smooth=0.0,
+                                          beat_every=None if args.beat_every == "auto" else float(args.beat_every))
+            if not walls:
+                generate_motion(ck, music[0][: 5 * fps], settings, model=model)  # warm-up
+            raw = []
+            for i, (c, m) in enumerate(zip(gt, music)):
+                say(f"generating ({name}, seed {seed}) {i + 1}/{len(gt)}")
+                t0 = time.perf_counter()
+                motion = generate_motion(ck, m, settings, model=model)
+                wall = time.perf_counter() - t0
+                walls.append(wall)
+                rts.append(motion.joints.shape[0] / motion.fps / wall)
+                raw.append((c, motion))
+            for sigma in args.smooth:
+                key = _model_key(k, sigma)
+                clips = [Clip(c.name, smooth_joints(mo.joints, mo.fps, sigma), mo.fps, mo.skeleton, c.style,
+                              c.music_beats, c.music_name, c.music_loudness) for c, mo in raw]  # fmt: skip
+                rows.append((f"{key}@{seed}", f"model {name} seed {seed}, smoothed {sigma:g} s", clips))
+                groups.setdefault(key, []).append(f"{key}@{seed}")
+                labels[key] = f"model {name} ({ck.config.family}, {_seeds_text(args.seed)}" + (
+                    f", smoothed {sigma:g} s)" if sigma > 0 else ")")
         cfg = ck.config
         motion_w, music_w, style_w = make_training_windows(val_data, cfg.window, cfg.window // 2, cfg=cfg)
         objective = OBJECTIVES[cfg.family](cfg, TrainConfig(), ck.normalizer)
@@ -193,34 +256,44 @@ def main() -> None:
             val_loss = float(objective.validation_loss(model, torch.from_numpy(ck.normalizer.normalize(motion_w)),
                                                        torch.from_numpy(music_w), torch.Generator().manual_seed(1234),
                                                        torch.from_numpy(style_w)))  # fmt: skip
-        extra[key] = {"val_loss": val_loss, "wall": walls, "wall_median": statistics.median(walls),
-                      "x_real_time": statistics.median(rts)}  # fmt: skip
-        rows.append((key, f"model {name} ({cfg.family}, seed {args.seed})", clips))
+        timing_cols = {"val_loss": val_loss, "wall_median": statistics.median(walls),
+                       "x_real_time": statistics.median(rts)}  # fmt: skip
+        for sigma in args.smooth:
+            extra[_model_key(k, sigma)] = dict(timing_cols)
 
     say("scoring (bailando, edge protocols)")
     ev = evaluate_rows(pool, rows, ("bailando", "edge"))
 
-    summary: dict[str, dict] = {}
+    scored: dict[str, dict] = {}
     per_song: dict[str, list[tuple[float, float, float]]] = {}
+    pfcs: dict[str, list[float]] = {}
     for r in ev.rows:
         stats = [motion_stats(resample_joints(c.joints, c.fps, fps), list(get_skeleton(c.skeleton).feet), fps)
                  for c in r.clips]  # fmt: skip
         per_song[r.key] = stats
+        pfcs[r.key] = [d["PFC"] for d in r.per_clip()]
         mean = np.mean(stats, axis=0)
-        summary[r.key] = {
-            "label": r.label, "FID_k": r.metrics["bailando"]["FID_k"], "FID_g": r.metrics["bailando"]["FID_g"],
+        scored[r.key] = {
+            "FID_k": r.metrics["bailando"]["FID_k"], "FID_g": r.metrics["bailando"]["FID_g"],
             "Div_k": r.metrics["bailando"]["Div_k"], "PFC": r.metrics["edge"]["PFC"],
-            "speed": float(mean[0]), "accel": float(mean[1]), "skate": float(mean[2]), **extra.get(r.key, {}),
+            "speed": float(mean[0]), "accel": float(mean[1]), "skate": float(mean[2]),
         }  # fmt: skip
+    summary: dict[str, dict] = {}
+    for key, members in groups.items():
+        summary[key] = {"label": labels[key], **median_over_seeds([scored[m] for m in members]), **extra.get(key, {})}
 
     n_songs = len(gt)
     bailando = PROTOCOLS["bailando"]
     feat_s = min(args.seconds, bailando.max_frames / bailando.fps)
     secs = [c.duration for c in gt]
     print(f"\nRealism on the Dance-with-Melody test split ({n_songs} songs, first {args.seconds:g} s of each: "
-          f"{min(secs):.1f}-{max(secs):.1f} s; generation seed {args.seed}, guidance "
-          f"{'each checkpoint' if args.guidance is None else args.guidance}, beat every {args.beat_every}); pool = training split "
+          f"{min(secs):.1f}-{max(secs):.1f} s; {_seeds_text(args.seed)}, guidance "
+          f"{'each checkpoint' if args.guidance is None else args.guidance}, steps "
+          f"{'each checkpoint' if args.steps is None else args.steps}, beat every {args.beat_every}); pool = training split "
           f"({ev.pool_count} dances), skeletons {', '.join(ev.skeletons)}\n")  # fmt: skip
+    if len(args.seed) > 1:
+        print(f"Each row: the median over the {len(args.seed)} seeds of each measure (FID_k range over the seeds in "
+              f"brackets); GT and the static pose do not depend on the seed.\n")
     print("| row | FID_k | FID_g | Div_k | PFC | speed m/s | accel m/s^2 | foot skate m/s | val loss "
           "| gen s (median) | x real time |")
     print("|-----|------:|------:|------:|----:|----------:|------------:|---------------:|---------:"
@@ -228,7 +301,9 @@ def main() -> None:
     for key, s in summary.items():
         model_cols = (f"{s['val_loss']:.4f} | {s['wall_median']:.2f} | {s['x_real_time']:.1f}" if "val_loss" in s
                       else "- | - | -")  # fmt: skip
-        print(f"| {s['label']} | {_fmt(s['FID_k'], 2)} | {_fmt(s['FID_g'], 2)} | {_fmt(s['Div_k'], 2)} | "
+        spread = (f" ({_fmt(s['FID_k_min'], 1)}-{_fmt(s['FID_k_max'], 1)})"
+                  if s.get("seeds", 1) > 1 else "")  # fmt: skip
+        print(f"| {s['label']} | {_fmt(s['FID_k'], 2)}{spread} | {_fmt(s['FID_g'], 2)} | {_fmt(s['Div_k'], 2)} | "
               f"{_fmt(s['PFC'], 3)} | {s['speed']:.3f} | {s['accel']:.2f} | {s['skate']:.3f} | {model_cols} |")  # fmt: skip
     print(f"\nFID_k/FID_g/Div_k: protocol bailando (pool statistics, first {feat_s:g} s of each clip, quirks "
           f"kept; pool Div_k {ev.pool_diversity['bailando']['Div_k']:.2f}); PFC: protocol edge; speed/accel/foot "
@@ -236,15 +311,16 @@ def main() -> None:
     print(f"val loss: test windows, fixed noise, the trainer's loss of the model's family (diffusion and GAN not "
           f"comparable). Generation timed per excerpt after a warm-up, on a SHARED CPU ({os.cpu_count()} cores, "
           f"torch {torch.get_num_threads()} threads): x real time = median of excerpt length / wall time.")
-    print("random replay: " + ", ".join(replay_src))
+    print("random replay: " + "; ".join(replay_src))
 
     gt_s, rep_s = summary["gt"], summary["replay"]
     models = [k for k in summary if k.startswith("model")]
     checks = {k: issue4_targets(summary[k], gt_s, rep_s) for k in models}
     names = [t for t, _, _ in checks[models[0]]]
     print("\nIssue-4 targets (ratio to the real test dances of this run; PASS/FAIL)\n")
-    print("| target | " + " | ".join(args.checkpoint) + " |")
-    print("|--------|" + "|".join("-" * (len(n) + 2) for n in args.checkpoint) + "|")
+    heads = [_column_name(k, args.checkpoint) for k in models]
+    print("| target | " + " | ".join(heads) + " |")
+    print("|--------|" + "|".join("-" * (len(n) + 2) for n in heads) + "|")
     for i, t in enumerate(names):
         cells = [f"{'PASS' if checks[k][i][1] else 'FAIL'} ({checks[k][i][2]})" for k in models]
         print(f"| {t} | " + " | ".join(cells) + " |")
@@ -252,16 +328,13 @@ def main() -> None:
                                       f"({sum(ok for _, ok, _ in checks[k])}/{len(names)})" for k in models) + " |")
 
     if args.per_song:
-        print("\nPer song (speed m/s, accel m/s^2, foot skate m/s at the model rate; PFC protocol edge; gen s: wall time)\n")
-        print("| song | row | speed | accel | foot skate | PFC | gen s |")
-        print("|------|-----|------:|------:|-----------:|----:|------:|")
-        pfcs = {r.key: [d["PFC"] for d in r.per_clip()] for r in ev.rows}
+        print("\nPer song (speed m/s, accel m/s^2, foot skate m/s at the model rate; PFC protocol edge)\n")
+        print("| song | row | speed | accel | foot skate | PFC |")
+        print("|------|-----|------:|------:|-----------:|----:|")
         for i, c in enumerate(gt):
             for r in ev.rows:
                 sp, ac, sk = per_song[r.key][i]
-                pfc = pfcs[r.key][i]
-                wall = summary[r.key]["wall"][i] if "wall" in summary[r.key] else None
-                print(f"| {c.name} | {r.label} | {sp:.3f} | {ac:.2f} | {sk:.3f} | {_fmt(pfc, 3)} | {_fmt(wall, 2)} |")
+                print(f"| {c.name} | {r.label} | {sp:.3f} | {ac:.2f} | {sk:.3f} | {_fmt(pfcs[r.key][i], 3)} |")
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 

@@ -225,3 +225,19 @@ def test_style_label_and_beat_options(song, tmp_path, capfd):
     assert not np.array_equal(load_motion(waltz).joints, load_motion(unguided).joints)
     assert run_cli(["generate", song, "-o", every, "--beat-every", "1", "--quiet"], capfd)[0] == 0
     assert not np.array_equal(load_motion(waltz).joints, p) and not np.array_equal(load_motion(every).joints, p)
+
+
+def test_smooth_option(song, tmp_path, capfd):
+    out = tmp_path / "s.npz"
+    for bad in ("-0.1", "2", "nan"):
+        code, _, err = run_cli(["generate", song, "-o", out, "--smooth", bad, "--quiet"], capfd)
+        assert_clean_failure(code, err, "--smooth", out)
+    plain = tmp_path / "p.npz"
+    assert run_cli(["generate", song, "-o", plain, "--quiet"], capfd)[0] == 0
+    assert run_cli(["generate", song, "-o", out, "--smooth", "0.04", "--quiet"], capfd)[0] == 0
+    p, s = load_motion(plain).joints, load_motion(out).joints
+
+    def accel(j: np.ndarray) -> float:
+        return float(np.linalg.norm(np.diff(j, 2, axis=0), axis=-1).mean())
+
+    assert s.shape == p.shape and accel(s) < 0.75 * accel(p)  # measured about 0.5x on the default model

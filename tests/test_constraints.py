@@ -258,6 +258,27 @@ def test_edits_sample_on_a_tiny_checkpoint(tiny_checkpoint):
         assert constraint_report(out, c, SPEC, FPS).joints_max < 1e-4
 
 
+def test_smoothing_last_step_keeps_the_pinned_frames(tiny_checkpoint):
+    """``GenerationSettings.smooth`` smooths the free frames and leaves an edit's pins exact."""
+    from dancegen.generate import generate_motion
+
+    _, tiny = tiny_checkpoint
+    rng = np.random.default_rng(4)
+    joints = np.cumsum(rng.normal(scale=0.01, size=(20, SPEC.num_joints, 3)), axis=0) + np.array([0, 0.9, 0])
+    music = rng.normal(size=(75, 35)).astype(np.float32)
+    c = continuation(Motion(joints, FPS, "dwm23"), 75, SPEC, FPS)
+    raw = generate_motion(tiny, music, GenerationSettings(seed=1), constraint=c).joints
+    smooth = generate_motion(tiny, music, GenerationSettings(seed=1, smooth=0.1), constraint=c).joints
+    pinned = c.mask.any(axis=1)
+    np.testing.assert_array_equal(smooth[pinned], raw[pinned])
+    assert constraint_report(smooth, c, SPEC, FPS).joints_max < 1e-4
+
+    def accel(j: np.ndarray) -> float:
+        return float(np.linalg.norm(np.diff(j[30:], 2, axis=0), axis=-1).mean())
+
+    assert accel(smooth) < 0.7 * accel(raw)
+
+
 def test_bad_constraints_are_refused():
     rng = np.random.default_rng(0)
     smpl = Motion(rng.normal(size=(40, 24, 3)), FPS, "smpl24")

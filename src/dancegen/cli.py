@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,16 @@ _SAVE_BVH_HELP = "also save the motion as BVH (cm, Y up, for Blender and other t
 
 #: Songs longer than this are refused unless --max-duration says otherwise (seconds).
 DEFAULT_MAX_DURATION = 900.0
+
+
+#: --smooth above this many seconds of sigma would blur the dance itself, not its jitter.
+MAX_SMOOTH_S = 0.5
+
+
+def _default_smooth() -> float:
+    from dancegen.generate import GenerationSettings
+
+    return GenerationSettings.smooth
 
 
 def _add_generation_args(p: argparse.ArgumentParser) -> None:
@@ -44,6 +55,9 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
                         "but less natural, docs/MODEL_CARD.md)")
     p.add_argument("--beat-align", type=float, default=0.0, metavar="S",
                    help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
+    p.add_argument("--smooth", type=float, default=None, metavar="SIGMA_S",
+                   help="last step: smooth the joints in time with a Gaussian of this sigma in seconds (default "
+                        f"{_default_smooth():g}; 0 = off; measured in docs/MODEL_CARD.md)")
     p.add_argument("--max-duration", type=float, default=DEFAULT_MAX_DURATION,
                    help=f"refuse songs longer than this many seconds (default {DEFAULT_MAX_DURATION:g})")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -167,8 +181,11 @@ def _settings(args):
         raise DancegenError(f"--beat-align takes a strength between 0 and 1, got {args.beat_align:g}.")
     if args.style_guidance < 0:
         raise DancegenError(f"--style-guidance must be 0 or more, got {args.style_guidance:g}.")
+    smooth = _default_smooth() if args.smooth is None else args.smooth
+    if not (math.isfinite(smooth) and 0 <= smooth <= MAX_SMOOTH_S):
+        raise DancegenError(f"--smooth takes a sigma between 0 and {MAX_SMOOTH_S:g} seconds, got {smooth:g}.")
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
-                              style_guidance=args.style_guidance,
+                              style_guidance=args.style_guidance, smooth=smooth,
                               beat_every=None if args.beat_every == "auto" else float(args.beat_every),
                               beat_align=args.beat_align)
 

@@ -52,6 +52,8 @@ class GenerationSettings:
     # default: the n whose interval is closest to the movement period learned from the training
     # dances; 1 = every beat: more accents on the beat, less natural motion, docs/MODEL_CARD.md)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
+    smooth: float = 0.0  # seconds: sigma of a Gaussian low-pass of the joints along time, the last step
+    # (dancegen.motion.smoothing; pinned frames of an edit kept exactly); 0 = off
     edit_draft: bool = True  # edits: face the way an unconstrained pass does at the borders, start the frames
     # next to pinned ones from the pinned pose and carry the model's error there (docs/EDITING.md); False =
     # pinning only, with the jumps it leaves blended afterwards (the sampler before the seam fix)
@@ -245,7 +247,9 @@ def generate_motion(
     """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton.
 
     ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
-    (``dancegen.beat_align``); constrained frames are then no longer pinned exactly.
+    (``dancegen.beat_align``); constrained frames are then no longer pinned exactly. Then, when
+    asked, the last step: ``settings.smooth`` (dancegen.motion.smoothing), which leaves an edit's
+    pinned frames as they are.
     """
     from dancegen.motion.skeleton import get_skeleton
 
@@ -258,6 +262,11 @@ def generate_motion(
         from dancegen.models.conditioning import music_beats
 
         joints = align_to_beats(joints, music_beats(music), settings.beat_align, fps=cfg.fps)
+    pinned = constraint.mask.any(axis=1) if constraint is not None and settings.beat_align == 0 else None
+    if settings.smooth > 0:
+        from dancegen.motion.smoothing import smooth_joints
+
+        joints = smooth_joints(joints, cfg.fps, settings.smooth, pinned)
     return Motion(joints, cfg.fps, cfg.skeleton)
 
 
