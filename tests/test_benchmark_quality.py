@@ -64,3 +64,33 @@ def test_motion_stats_of_a_steady_walk(quality):
     joints[:, :, 0] = 1.5 * t  # both joints 1.5 m/s along x, on the floor
     speed, accel, skate = quality.motion_stats(joints, [1], fps)
     assert speed == pytest.approx(1.5) and accel == pytest.approx(0.0, abs=1e-9) and skate == pytest.approx(1.5)
+
+
+def test_median_over_seeds_is_robust_to_one_blown_up_fid(quality):
+    rows = [
+        {"FID_k": 60.0, "FID_g": 70.0, "speed": 0.5, "PFC": None},
+        {"FID_k": 180.0, "FID_g": 3.7e16, "speed": 0.7, "PFC": None},  # Bailando's normaliser blowing up
+        {"FID_k": 75.0, "FID_g": float("nan"), "speed": 0.6, "PFC": None},
+    ]
+    out = quality.median_over_seeds(rows)
+    assert out["seeds"] == 3
+    assert out["FID_k"] == 75.0 and (out["FID_k_min"], out["FID_k_max"]) == (60.0, 180.0)
+    assert out["FID_g"] == pytest.approx((70.0 + 3.7e16) / 2)  # median of the finite ones (an even count)
+    assert out["speed"] == pytest.approx(0.6)
+    assert out["PFC"] is None  # missing everywhere stays missing
+
+
+def test_random_replay_is_reproducible_and_as_long_as_the_test_clip(quality):
+    import numpy as np
+
+    from dancegen.metrics.protocols import resample_joints
+    from dancegen.metrics.suite import Clip
+
+    rng = np.random.default_rng(0)
+    pool = [Clip(f"p{i}", rng.normal(size=(200 + 10 * i, 23, 3)), 30.0, "dwm23") for i in range(4)]
+    gt = [Clip(f"g{i}", np.zeros((90, 23, 3)), 30.0, "dwm23") for i in range(3)]
+    a, texts = quality.random_replay(pool, gt, 7, resample_joints, Clip)
+    b, _ = quality.random_replay(pool, gt, 7, resample_joints, Clip)
+    assert [c.joints.shape for c in a] == [(90, 23, 3)] * 3
+    assert all(np.array_equal(x.joints, y.joints) for x, y in zip(a, b))
+    assert len({t.split(" <- ")[1].split(" @")[0] for t in texts}) == 3  # drawn without replacement
