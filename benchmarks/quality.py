@@ -160,6 +160,9 @@ def main() -> None:
     ap.add_argument("--per-song", action="store_true", help="also print the per-song table")
     ap.add_argument("--guidance", type=float, default=None, help="guidance weight (default: each checkpoint's)")
     ap.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: each checkpoint's)")
+    ap.add_argument("--velocity-weight", type=float, default=None, metavar="W",
+                    help="decode: weight of the model's joint-velocity outputs against its positions "
+                         "(GenerationSettings.velocity_weight; 0 = positions only; default: the settings' default)")
     ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
                     help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
@@ -228,7 +231,8 @@ def main() -> None:
         model = ck.build_model()
         walls, rts = [], []
         for seed in args.seed:
-            settings = GenerationSettings(seed=seed, guidance=args.guidance, steps=args.steps, smooth=0.0,
+            vw = {} if args.velocity_weight is None else {"velocity_weight": args.velocity_weight}
+            settings = GenerationSettings(seed=seed, guidance=args.guidance, steps=args.steps, smooth=0.0, **vw,
                                           beat_every=None if args.beat_every == "auto" else float(args.beat_every))
             if not walls:
                 generate_motion(ck, music[0][: 5 * fps], settings, model=model)  # warm-up
@@ -289,7 +293,9 @@ def main() -> None:
     print(f"\nRealism on the Dance-with-Melody test split ({n_songs} songs, first {args.seconds:g} s of each: "
           f"{min(secs):.1f}-{max(secs):.1f} s; {_seeds_text(args.seed)}, guidance "
           f"{'each checkpoint' if args.guidance is None else args.guidance}, steps "
-          f"{'each checkpoint' if args.steps is None else args.steps}, beat every {args.beat_every}); pool = training split "
+          f"{'each checkpoint' if args.steps is None else args.steps}, velocity weight "
+          f"{GenerationSettings.velocity_weight if args.velocity_weight is None else args.velocity_weight:g}, "
+          f"beat every {args.beat_every}); pool = training split "
           f"({ev.pool_count} dances), skeletons {', '.join(ev.skeletons)}\n")  # fmt: skip
     if len(args.seed) > 1:
         print(f"Each row: the median over the {len(args.seed)} seeds of each measure (FID_k range over the seeds in "

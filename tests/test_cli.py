@@ -240,4 +240,20 @@ def test_smooth_option(song, tmp_path, capfd):
     def accel(j: np.ndarray) -> float:
         return float(np.linalg.norm(np.diff(j, 2, axis=0), axis=-1).mean())
 
-    assert s.shape == p.shape and accel(s) < 0.75 * accel(p)  # measured about 0.5x on the default model
+    assert s.shape == p.shape and accel(s) < 0.9 * accel(p)  # measured 0.82x on top of the velocity fusion
+
+
+def test_velocity_weight_option(song, tmp_path, capfd):
+    out = tmp_path / "v.npz"
+    for bad in ("-1", "inf"):
+        code, _, err = run_cli(["generate", song, "-o", out, "--velocity-weight", bad, "--quiet"], capfd)
+        assert_clean_failure(code, err, "--velocity-weight", out)
+    fused, plain = tmp_path / "f.npz", tmp_path / "p.npz"
+    assert run_cli(["generate", song, "-o", fused, "--quiet"], capfd)[0] == 0
+    assert run_cli(["generate", song, "-o", plain, "--velocity-weight", "0", "--quiet"], capfd)[0] == 0
+    f, p = load_motion(fused).joints, load_motion(plain).joints
+
+    def accel(j: np.ndarray) -> float:
+        return float(np.linalg.norm(np.diff(j, 2, axis=0), axis=-1).mean())
+
+    assert f.shape == p.shape and accel(f) < 0.8 * accel(p)  # measured 0.66x: the token-border jumps are gone

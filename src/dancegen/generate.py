@@ -33,7 +33,7 @@ from dancegen.constraints import (
 )
 from dancegen.errors import DancegenError
 from dancegen.motion.motion import Motion
-from dancegen.motion.representation import decode
+from dancegen.motion.representation import FeatureLayout, decode, fuse_velocities
 
 
 @dataclass
@@ -52,6 +52,8 @@ class GenerationSettings:
     # default: the n whose interval is closest to the movement period learned from the training
     # dances; 1 = every beat: more accents on the beat, less natural motion, docs/MODEL_CARD.md)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
+    velocity_weight: float = 1.0  # decode: joint positions fused with the model's own joint-velocity
+    # outputs (motion.representation.fuse_velocities; 0 = positions only, as before 2026-11-27)
     smooth: float = 0.0  # seconds: sigma of a Gaussian low-pass of the joints along time, the last step
     # (dancegen.motion.smoothing; pinned frames of an edit kept exactly); 0 = off
     edit_draft: bool = True  # edits: face the way an unconstrained pass does at the borders, start the frames
@@ -246,7 +248,9 @@ def generate_motion(
 ) -> Motion:
     """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton.
 
-    ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
+    The model's features are decoded to joint positions fused with its joint-velocity outputs
+    (``settings.velocity_weight``, ``motion.representation.fuse_velocities``; an edit's pinned
+    frames kept exactly). ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
     (``dancegen.beat_align``); constrained frames are then no longer pinned exactly. Then, when
     asked, the last step: ``settings.smooth`` (dancegen.motion.smoothing), which leaves an edit's
     pinned frames as they are.
@@ -256,13 +260,18 @@ def generate_motion(
     settings = settings or GenerationSettings()
     cfg = ckpt.config
     feats = generate_features(ckpt, music, settings, model, progress, constraint)
-    joints = decode(feats, get_skeleton(cfg.skeleton).num_joints, cfg.fps)
+    num_joints = get_skeleton(cfg.skeleton).num_joints
+    joints = decode(feats, num_joints, cfg.fps)
+    pinned = constraint.mask.any(axis=1) if constraint is not None else None
+    if settings.velocity_weight > 0:
+        vel = feats[:, FeatureLayout(num_joints).joint_vel].reshape(joints.shape)
+        joints = fuse_velocities(joints, vel, cfg.fps, settings.velocity_weight, pinned)
     if settings.beat_align > 0:
         from dancegen.beat_align import align_to_beats
         from dancegen.models.conditioning import music_beats
 
         joints = align_to_beats(joints, music_beats(music), settings.beat_align, fps=cfg.fps)
-    pinned = constraint.mask.any(axis=1) if constraint is not None and settings.beat_align == 0 else None
+        pinned = None  # the warp has moved the pinned frames
     if settings.smooth > 0:
         from dancegen.motion.smoothing import smooth_joints
 

@@ -137,6 +137,56 @@ def decode(features, num_joints: int, fps: float, origin=None):
     return local + root[..., None, :]
 
 
+#: Weight of a pinned frame's position in :func:`fuse_velocities` (against 1 for a free frame).
+PINNED_WEIGHT = 1e6
+
+
+def fuse_velocities(joints: np.ndarray, joint_vel: np.ndarray, fps: float, weight: float = 1.0,
+                    pinned: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Joint positions (T, J, 3) metres that agree best with both halves of a decoded model output:
+    the positions ``joints`` (T, J, 3) (:func:`decode`) and the joint velocities ``joint_vel``
+    (T, J, 3) m/s (the ``joint_vel`` features; frame t's is t minus t-1).
+
+    Minimises, per coordinate, sum_t w_t |P_t - joints_t|^2 + weight * sum_{t>=1} |P_t - P_{t-1} -
+    joint_vel_t / fps|^2 (both terms in metres; w_t = 1, or ``PINNED_WEIGHT`` on ``pinned`` (T,)
+    frames, which are then copied back exactly): a tridiagonal system, O(T). Where the two halves
+    agree (any real motion encoded by :func:`encode`) the result is ``joints`` itself; where a
+    generated motion's positions jump between tokens while its velocities do not, the jump is
+    spread out. ``weight`` 0 returns a copy of ``joints``.
+    """
+    from scipy.linalg import solve_banded
+
+    joints = np.asarray(joints)
+    if joints.ndim != 3 or joints.shape[-1] != 3 or np.shape(joint_vel) != joints.shape:
+        raise ValueError(f"joints and joint_vel must both be (T, J, 3), got {joints.shape} and {np.shape(joint_vel)}")
+    if not (weight >= 0 and np.isfinite(weight)):
+        raise ValueError(f"velocity weight must be a finite number >= 0, got {weight}")
+    t = joints.shape[0]
+    if weight == 0 or t < 2:
+        return joints.copy()
+    w = np.ones(t)
+    if pinned is not None:
+        pinned = np.asarray(pinned, bool)
+        if pinned.shape != (t,):
+            raise ValueError(f"pinned must be ({t},) bool, got {pinned.shape}")
+        w[pinned] = PINNED_WEIGHT
+    p = joints.reshape(t, -1).astype(np.float64)
+    step = np.asarray(joint_vel, np.float64).reshape(t, -1) / fps
+    bands = np.zeros((3, t))
+    bands[1] = w
+    bands[1, 1:] += weight
+    bands[1, :-1] += weight
+    bands[0, 1:] = -weight  # above the diagonal
+    bands[2, :-1] = -weight  # below
+    rhs = w[:, None] * p
+    rhs[1:] += weight * step[1:]
+    rhs[:-1] -= weight * step[1:]
+    out = solve_banded((1, 1), bands, rhs).reshape(joints.shape)
+    if pinned is not None:
+        out[pinned] = joints[pinned]
+    return out.astype(joints.dtype)
+
+
 class Normalizer:
     """Per-feature standardisation: ``(x - mean) / std``; saved with the checkpoint."""
 
