@@ -162,7 +162,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: each checkpoint's)")
     ap.add_argument("--velocity-weight", type=float, default=None, metavar="W",
                     help="decode: weight of the model's joint-velocity outputs against its positions "
-                         "(GenerationSettings.velocity_weight; 0 = positions only; default: the settings' default)")
+                         "(GenerationSettings.velocity_weight; 0 = positions only; default: each checkpoint's)")
     ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
                     help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
@@ -294,7 +294,7 @@ def main() -> None:
           f"{min(secs):.1f}-{max(secs):.1f} s; {_seeds_text(args.seed)}, guidance "
           f"{'each checkpoint' if args.guidance is None else args.guidance}, steps "
           f"{'each checkpoint' if args.steps is None else args.steps}, velocity weight "
-          f"{GenerationSettings.velocity_weight if args.velocity_weight is None else args.velocity_weight:g}, "
+          f"{'each checkpoint' if args.velocity_weight is None else f'{args.velocity_weight:g}'}, "
           f"beat every {args.beat_every}); pool = training split "
           f"({ev.pool_count} dances), skeletons {', '.join(ev.skeletons)}\n")  # fmt: skip
     if len(args.seed) > 1:

@@ -103,7 +103,7 @@ def test_shipped_default_moves_within_the_measured_bounds(dwm_root):
     mean joint speed and acceleration, relative to the real dance's on the same clip, stay where
     docs/MODEL_CARD.md measured them: speed 0.47x / 0.55x and acceleration 0.50x / 0.55x the real
     dance's for seeds 0 / 1 as shipped (10 sampling steps, velocity fusion; 0.59x / 0.71x and
-    0.96x / 1.12x at 20 steps without fusion; steps; the previous default: 0.3x speed, 2x acceleration)."""
+    0.96x / 1.12x at 20 steps without fusion; the previous default: 0.3x speed, 2x acceleration)."""
     import numpy as np
 
     from dancegen.audio import extract_features

@@ -65,3 +65,18 @@ def test_default_model_stitches_without_seams(dwm_root):
         inside += list(speed[[j - 1 for j in token_borders]])
     assert max(at_joins) <= max(inside)
     assert np.median(at_joins) <= np.percentile(inside, 90)
+
+
+def test_velocity_fusion_follows_the_checkpoint_unless_asked(tiny_checkpoint):
+    """The decode fuses positions with the velocity outputs by the checkpoint's weight (0 for a
+    checkpoint that does not set one: positions only), or by the one asked for."""
+    from dancegen.motion.representation import decode
+
+    _, ckpt = tiny_checkpoint
+    assert ckpt.config.velocity_weight == 0.0
+    music = np.random.default_rng(5).normal(size=(60, 35)).astype(np.float32)
+    plain = generate_motion(ckpt, music, GenerationSettings(seed=2)).joints
+    feats = generate_features(ckpt, music, GenerationSettings(seed=2))
+    np.testing.assert_allclose(plain, decode(feats, 23, 30), atol=1e-6)
+    fused = generate_motion(ckpt, music, GenerationSettings(seed=2, velocity_weight=1.0)).joints
+    assert fused.shape == plain.shape and not np.allclose(fused, plain)

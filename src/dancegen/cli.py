@@ -38,12 +38,6 @@ def _default_smooth() -> float:
     return GenerationSettings.smooth
 
 
-def _default_velocity_weight() -> float:
-    from dancegen.generate import GenerationSettings
-
-    return GenerationSettings.velocity_weight
-
-
 def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", default="default", help="'default' (shipped), a checkpoint folder or a hub id")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same dance")
@@ -63,7 +57,8 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
                    help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
     p.add_argument("--velocity-weight", type=float, default=None, metavar="W",
                    help="decode: how much the model's own joint-velocity outputs count against its positions "
-                        f"(default {_default_velocity_weight():g}; 0 = positions only; docs/MODEL_CARD.md)")
+                        "(default: the checkpoint's, 1 for the default model, 0 for the GAN; 0 = positions only; "
+                        "docs/MODEL_CARD.md)")
     p.add_argument("--smooth", type=float, default=None, metavar="SIGMA_S",
                    help="last step: smooth the joints in time with a Gaussian of this sigma in seconds (default "
                         f"{_default_smooth():g}; 0 = off; measured in docs/MODEL_CARD.md)")
@@ -193,8 +188,8 @@ def _settings(args):
     smooth = _default_smooth() if args.smooth is None else args.smooth
     if not (math.isfinite(smooth) and 0 <= smooth <= MAX_SMOOTH_S):
         raise DancegenError(f"--smooth takes a sigma between 0 and {MAX_SMOOTH_S:g} seconds, got {smooth:g}.")
-    weight = _default_velocity_weight() if args.velocity_weight is None else args.velocity_weight
-    if not (math.isfinite(weight) and weight >= 0):
+    weight = args.velocity_weight
+    if weight is not None and not (math.isfinite(weight) and weight >= 0):
         raise DancegenError(f"--velocity-weight must be 0 or more, got {weight:g}.")
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
                               style_guidance=args.style_guidance, smooth=smooth, velocity_weight=weight,

@@ -43,6 +43,8 @@ class ModelConfig:
     cond_drop_prob: float = 0.25  # classifier-free guidance: share of examples trained without music
     sample_steps: int = 20  # DDIM steps at generation time
     guidance: float = 2.0  # classifier-free guidance weight (1 = plain conditional)
+    velocity_weight: float = 0.0  # decode: weight of the joint-velocity outputs against the positions
+    # (motion.representation.fuse_velocities; 0 = positions only); measured per checkpoint, MODEL_CARD.md
     noise_dim: int = 64  # GAN: size of the noise code z
     disc_channels: int = 64  # GAN: width of the discriminator's first layer
     # Beat conditioning (dancegen.models.conditioning): "music" feeds the music's beat one-hot as
@@ -60,6 +62,8 @@ class ModelConfig:
             raise DancegenError(f"beat_condition must be 'music' or 'motion', got {self.beat_condition!r}.")
         if self.head_kernel < 1 or self.head_kernel % 2 == 0:
             raise DancegenError(f"head_kernel must be an odd number >= 1, got {self.head_kernel}.")
+        if not self.velocity_weight >= 0:
+            raise DancegenError(f"velocity_weight must be 0 or more, got {self.velocity_weight}.")
         if self.family == "gan" and (self.beat_condition != "music" or self.styles):
             raise DancegenError("beat_condition 'motion' and style labels need the diffusion family.")
 

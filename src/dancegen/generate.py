@@ -52,8 +52,9 @@ class GenerationSettings:
     # default: the n whose interval is closest to the movement period learned from the training
     # dances; 1 = every beat: more accents on the beat, less natural motion, docs/MODEL_CARD.md)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
-    velocity_weight: float = 1.0  # decode: joint positions fused with the model's own joint-velocity
-    # outputs (motion.representation.fuse_velocities; 0 = positions only, as before 2026-11-27)
+    velocity_weight: float | None = None  # decode: joint positions fused with the model's own joint-
+    # velocity outputs by this weight (motion.representation.fuse_velocities; 0 = positions only;
+    # None = the checkpoint's ModelConfig.velocity_weight: 1 for the default, 0 for the GAN)
     smooth: float = 0.0  # seconds: sigma of a Gaussian low-pass of the joints along time, the last step
     # (dancegen.motion.smoothing; pinned frames of an edit kept exactly); 0 = off
     edit_draft: bool = True  # edits: face the way an unconstrained pass does at the borders, start the frames
@@ -249,8 +250,8 @@ def generate_motion(
     """Music features (T, 35) at the model fps -> a Motion of T frames on the checkpoint's skeleton.
 
     The model's features are decoded to joint positions fused with its joint-velocity outputs
-    (``settings.velocity_weight``, ``motion.representation.fuse_velocities``; an edit's pinned
-    frames kept exactly). ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
+    (``settings.velocity_weight``, else the checkpoint's; ``motion.representation.fuse_velocities``;
+    an edit's pinned frames kept exactly). ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
     (``dancegen.beat_align``); constrained frames are then no longer pinned exactly. Then, when
     asked, the last step: ``settings.smooth`` (dancegen.motion.smoothing), which leaves an edit's
     pinned frames as they are.
@@ -263,9 +264,10 @@ def generate_motion(
     num_joints = get_skeleton(cfg.skeleton).num_joints
     joints = decode(feats, num_joints, cfg.fps)
     pinned = constraint.mask.any(axis=1) if constraint is not None else None
-    if settings.velocity_weight > 0:
+    weight = cfg.velocity_weight if settings.velocity_weight is None else settings.velocity_weight
+    if weight > 0:
         vel = feats[:, FeatureLayout(num_joints).joint_vel].reshape(joints.shape)
-        joints = fuse_velocities(joints, vel, cfg.fps, settings.velocity_weight, pinned)
+        joints = fuse_velocities(joints, vel, cfg.fps, weight, pinned)
     if settings.beat_align > 0:
         from dancegen.beat_align import align_to_beats
         from dancegen.models.conditioning import music_beats
