@@ -2,8 +2,8 @@
 
 On the held-out Dance-with-Melody song DANCE_C_7 (--seconds from --start, as in
 tests/test_constraints.py), each edit is built the way ``dancegen generate`` builds it
-(``dancegen.constraints``), the dance is generated with ``generate_features(..., constraint=...)`` and
-decoded (what ``generate_motion`` does without beat alignment), and one PNG per edit kind is written
+(``dancegen.constraints``), the dance is generated with ``generate_motion(..., constraint=...)`` (as
+``dancegen generate`` does), and one PNG per edit kind is written
 to --out:
 
     edit_keyframes.png   three poses of the real dance pinned at their times
@@ -236,9 +236,8 @@ def main() -> None:
 
     from dancegen import constraints as C
     from dancegen.checkpoint import load_checkpoint
-    from dancegen.generate import GenerationSettings, generate_features
+    from dancegen.generate import GenerationSettings, generate_motion
     from dancegen.motion import Motion
-    from dancegen.motion.representation import decode
     from edit_seams import seam as seam_of
     from dancegen.motion.skeleton import COMMON_JOINTS, get_skeleton
     from dancegen.train import prepare_data
@@ -272,8 +271,8 @@ def main() -> None:
         """The edited dance (as generate_motion makes it) and the time it took."""
         t0 = time.perf_counter()
         settings = GenerationSettings(seed=args.seed, edit_draft=not args.plain)
-        feats = generate_features(ckpt, music, settings, model=model, constraint=c)
-        return Motion(decode(feats, spec.num_joints, fps), fps, spec.name), feats, time.perf_counter() - t0
+        motion = generate_motion(ckpt, music, settings, model=model, constraint=c)
+        return motion, None, time.perf_counter() - t0
 
     def report(name: str, c, m, feats, secs: float) -> str:
         rep = C.constraint_report(m.joints, c, spec, fps)

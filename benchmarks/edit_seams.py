@@ -1,7 +1,7 @@
 """Seams of the edits: how fast the dance moves where generated frames meet pinned ones (docs/EDITING.md).
 
 Each edit is built the way ``dancegen generate`` builds it (``dancegen.constraints``) from clips of
-the held-out Dance-with-Melody songs and generated with ``generate_features(..., constraint=...)``
+the held-out Dance-with-Melody songs and generated with ``generate_motion(..., constraint=...)``
 for several seeds. Per run:
 
   seam       the fastest mean joint speed (m/s, mean over joints of one frame-to-frame step) over
@@ -144,8 +144,7 @@ def main() -> None:
 
     from dancegen import constraints as C
     from dancegen.checkpoint import load_checkpoint
-    from dancegen.generate import GenerationSettings, generate_features
-    from dancegen.motion.representation import decode
+    from dancegen.generate import GenerationSettings, generate_motion
     from dancegen.motion.skeleton import get_skeleton
     from dancegen.train import prepare_data
 
@@ -164,9 +163,9 @@ def main() -> None:
         c = build("continue", joints, n, pin, spec, fps)
         curves = {}
         for label, draft in (("pinning only", False), ("with the fix", True)):
-            feats = generate_features(ckpt, music, GenerationSettings(seed=args.plot_seed, edit_draft=draft), model=model,
-                                      constraint=c)
-            curves[label] = speeds(decode(feats, spec.num_joints, fps), fps)
+            out = generate_motion(ckpt, music, GenerationSettings(seed=args.plot_seed, edit_draft=draft), model=model,
+                                  constraint=c).joints
+            curves[label] = speeds(out, fps)
         _plot(curves, speeds(joints, fps), c.mask.any(axis=1), fps, f"{name} from {start:g} s, first {pin:g} s pinned, "
               f"seed {args.plot_seed}", args.plot)
         print(f"wrote {args.plot}")
@@ -193,15 +192,13 @@ def main() -> None:
                     times = []
                     for _ in range(max(1, args.repeat)):
                         t0 = time.perf_counter()
-                        feats = generate_features(ckpt, music, settings, model=model, constraint=c)
+                        out = generate_motion(ckpt, music, settings, model=model, constraint=c).joints
                         times.append(time.perf_counter() - t0)
                     secs = float(np.median(times))
-                    out = decode(feats, spec.num_joints, fps)
                     pinned = c.mask.any(axis=1)
                     key = (name, start, seed)
                     if key not in free_moves:
-                        free_moves[key] = decode(generate_features(ckpt, music, GenerationSettings(seed=seed), model=model),
-                                                 spec.num_joints, fps)
+                        free_moves[key] = generate_motion(ckpt, music, GenerationSettings(seed=seed), model=model).joints
                     free = free_moves[key]
                     if kind == "path":
                         r = seam(out, pinned, fps, args.window, s=root_accelerations(out, spec, fps))
