@@ -5,7 +5,7 @@ excerpt alone, as ``dancegen evaluate --seconds`` does) drive each --checkpoint,
 are scored in the same run as the reference rows:
 - ground truth (GT): the real test dances over the same span;
 - random replay: for each test song, a random training dance (drawn without replacement,
-  numpy seed --seed) from a random start, the same length as the test excerpt;
+  numpy seed = each --seed) from a random start, the same length as the test excerpt;
 - static mean pose: the training dances' mean pose held still.
 
 Columns (metric code: dancegen.metrics, through ``dancegen evaluate``'s functions):
@@ -24,9 +24,15 @@ Columns (metric code: dancegen.metrics, through ``dancegen evaluate``'s function
 A second table checks each model against the issue-4 targets, as pass/fail with the ratio:
 FID_k and FID_g at most 1.5x GT and below random replay; speed and acceleration within 15% of GT;
 PFC at most 1.2x GT; Div_k within 15% of GT; at least 5x real time. --per-song adds the per-song
-speed, acceleration, foot skate, PFC and generation time of every row.
+speed, acceleration, foot skate and PFC of every scored row (one per seed).
 
-Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0]
+With several --seed values every row is scored once per seed and shown as the median over the
+seeds (FID_k with its range). --smooth adds rows of each model's dances smoothed in time
+(dancegen.motion.smoothing); --steps, --guidance and --velocity-weight change how they are sampled
+and decoded.
+
+Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0 [1 ...]]
+       [--smooth 0 [0.04 ...]] [--steps N] [--guidance G] [--velocity-weight W]
        [--data-root ../shared/data/dance_with_melody] [--per-song]
 """
 
@@ -130,15 +136,6 @@ def _seeds_text(seeds: list[int]) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(s) for s in seeds)
 
 
-def _model_key(k: int, sigma: float) -> str:
-    return f"model{k}" + (f"~{sigma:g}" if sigma > 0 else "")
-
-
-def _column_name(key: str, checkpoints: list[str]) -> str:
-    k, _, sigma = key[len("model"):].partition("~")
-    return checkpoints[int(k)] + (f" smoothed {sigma} s" if sigma else "")
-
-
 def _fmt(x: float | None, digits: int) -> str:
     if x is None or not math.isfinite(x):
         return "-"
@@ -227,8 +224,12 @@ def main() -> None:
 
     val_data = prepare_data(DATASET, args.data_root, "test", fps=fps, progress=False)
     extra: dict[str, dict] = {}
+    columns: dict[str, str] = {}  # model summary row -> its column in the targets table
     for k, (name, ck) in enumerate(zip(args.checkpoint, ckpts)):
         model = ck.build_model()
+        keys = {sigma: f"model{k}" + (f"~{sigma:g}" if sigma > 0 else "") for sigma in args.smooth}
+        for sigma, key in keys.items():
+            columns[key] = name + (f" smoothed {sigma:g} s" if sigma > 0 else "")
         walls, rts = [], []
         for seed in args.seed:
             vw = {} if args.velocity_weight is None else {"velocity_weight": args.velocity_weight}
@@ -245,8 +246,7 @@ def main() -> None:
                 walls.append(wall)
                 rts.append(motion.joints.shape[0] / motion.fps / wall)
                 raw.append((c, motion))
-            for sigma in args.smooth:
-                key = _model_key(k, sigma)
+            for sigma, key in keys.items():
                 clips = [Clip(c.name, smooth_joints(mo.joints, mo.fps, sigma), mo.fps, mo.skeleton, c.style,
                               c.music_beats, c.music_name, c.music_loudness) for c, mo in raw]  # fmt: skip
                 rows.append((f"{key}@{seed}", f"model {name} seed {seed}, smoothed {sigma:g} s", clips))
@@ -262,8 +262,8 @@ def main() -> None:
                                                        torch.from_numpy(style_w)))  # fmt: skip
         timing_cols = {"val_loss": val_loss, "wall_median": statistics.median(walls),
                        "x_real_time": statistics.median(rts)}  # fmt: skip
-        for sigma in args.smooth:
-            extra[_model_key(k, sigma)] = dict(timing_cols)
+        for key in keys.values():
+            extra[key] = dict(timing_cols)
 
     say("scoring (bailando, edge protocols)")
     ev = evaluate_rows(pool, rows, ("bailando", "edge"))
@@ -324,7 +324,7 @@ def main() -> None:
     checks = {k: issue4_targets(summary[k], gt_s, rep_s) for k in models}
     names = [t for t, _, _ in checks[models[0]]]
     print("\nIssue-4 targets (ratio to the real test dances of this run; PASS/FAIL)\n")
-    heads = [_column_name(k, args.checkpoint) for k in models]
+    heads = [columns[k] for k in models]
     print("| target | " + " | ".join(heads) + " |")
     print("|--------|" + "|".join("-" * (len(n) + 2) for n in heads) + "|")
     for i, t in enumerate(names):

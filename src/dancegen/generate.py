@@ -251,10 +251,10 @@ def generate_motion(
 
     The model's features are decoded to joint positions fused with its joint-velocity outputs
     (``settings.velocity_weight``, else the checkpoint's; ``motion.representation.fuse_velocities``;
-    an edit's pinned frames kept exactly). ``settings.beat_align`` > 0 time-warps the result so its accents move onto the music's beats
-    (``dancegen.beat_align``); constrained frames are then no longer pinned exactly. Then, when
-    asked, the last step: ``settings.smooth`` (dancegen.motion.smoothing), which leaves an edit's
-    pinned frames as they are.
+    an edit's pinned frames kept exactly). ``settings.beat_align`` > 0 then time-warps the result so
+    its accents move onto the music's beats (``dancegen.beat_align``; constrained frames are no
+    longer pinned exactly). Last, when asked: ``settings.smooth`` (dancegen.motion.smoothing),
+    which leaves an edit's pinned frames as they are.
     """
     from dancegen.motion.skeleton import get_skeleton
 

@@ -13,7 +13,7 @@ stay continuous.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import distance_transform_edt, gaussian_filter1d
 
 #: Seconds over which smoothing fades in next to a pinned frame.
 PIN_FADE_S = 0.2
@@ -46,23 +46,13 @@ def smooth_joints(joints: np.ndarray, fps: float, sigma_s: float, pinned: np.nda
     smoothed = gaussian_filter1d(out, sigma, axis=0, mode="nearest")
     if pinned is None or not pinned.any():
         return smoothed.astype(joints.dtype)
-    weight = pin_weight(pinned, fps)
+    weight = _pin_weight(pinned, fps)
     out = out + weight[:, None, None] * (smoothed - out)
     return out.astype(joints.dtype)
 
 
-def pin_weight(pinned: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) weight of a last step per frame: 0 on pinned frames (T,) bool, rising with a smoothstep to
-    1 at ``PIN_FADE_S`` seconds from the nearest one (all ones when nothing is pinned)."""
-    pinned = np.asarray(pinned, bool)
-    if not pinned.any():
-        return np.ones(pinned.shape[0])
-    fade = max(1.0, PIN_FADE_S * fps)
-    t = np.arange(pinned.shape[0], dtype=np.float64)
-    idx = np.flatnonzero(pinned)
-    # distance to the nearest pinned frame, by searching the sorted pinned indices
-    pos = np.searchsorted(idx, t)
-    left = np.abs(t - idx[np.clip(pos - 1, 0, len(idx) - 1)])
-    right = np.abs(idx[np.clip(pos, 0, len(idx) - 1)] - t)
-    u = np.clip(np.minimum(left, right) / fade, 0.0, 1.0)
+def _pin_weight(pinned: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) 0 on the pinned frames (T,) bool (at least one), rising with a smoothstep to 1 at
+    ``PIN_FADE_S`` seconds from the nearest one."""
+    u = np.clip(distance_transform_edt(~pinned) / max(1.0, PIN_FADE_S * fps), 0.0, 1.0)
     return u * u * (3 - 2 * u)
