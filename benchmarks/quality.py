@@ -28,7 +28,7 @@ speed, acceleration, foot skate and PFC of every scored row (one per seed).
 
 With several --seed values every row is scored once per seed and shown as the median over the
 seeds (FID_k with its range). --smooth adds rows of each model's dances smoothed in time
-(dancegen.motion.smoothing); --steps, --guidance and --velocity-weight change how they are sampled
+(dancegen.motion.smoothing), and with --smooth-gt of the real test dances smoothed the same way; --steps, --guidance and --velocity-weight change how they are sampled
 and decoded.
 
 Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0 [1 ...]]
@@ -44,6 +44,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,9 @@ def main() -> None:
     ap.add_argument("--smooth", type=float, nargs="+", default=[0.0], metavar="SIGMA_S",
                     help="also score each model's dances smoothed in time with a Gaussian of this sigma in seconds "
                          "(dancegen.motion.smoothing; 0 = as generated, the default): one row per value")
+    ap.add_argument("--smooth-gt", action="store_true",
+                    help="also score the real test dances smoothed by each --smooth sigma (what smoothing does to "
+                         "real dance: speed, acceleration, PFC)")
     ap.add_argument("--per-song", action="store_true", help="also print the per-song table")
     ap.add_argument("--guidance", type=float, default=None, help="guidance weight (default: each checkpoint's)")
     ap.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: each checkpoint's)")
@@ -220,6 +224,11 @@ def main() -> None:
     rows.append(("static", "static mean pose", static_mean_pose(pool, gt)))
     groups["static"] = ["static"]
     labels["static"] = "static mean pose"
+    for sigma in args.smooth if args.smooth_gt else []:
+        if sigma > 0:
+            key, label = f"gt~{sigma:g}", f"real test dances, smoothed {sigma:g} s"
+            rows.append((key, label, [replace(c, joints=smooth_joints(c.joints, c.fps, sigma)) for c in gt]))
+            groups[key], labels[key] = [key], label
 
 
     val_data = prepare_data(DATASET, args.data_root, "test", fps=fps, progress=False)
