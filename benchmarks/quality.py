@@ -164,7 +164,7 @@ def main() -> None:
     ap.add_argument("--velocity-weight", type=float, default=None, metavar="W",
                     help="decode: weight of the model's joint-velocity outputs against its positions "
                          "(GenerationSettings.velocity_weight; 0 = positions only; default: each checkpoint's)")
-    ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
+    ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
                     help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
     if not args.seconds > 0:

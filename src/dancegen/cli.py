@@ -49,10 +49,11 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-guidance", type=float, default=2.0, metavar="S",
                    help="with --style-label: extra guidance towards the label (default 2; 0 = off; "
                         "5 pushes harder, docs/MODEL_CARD.md)")
-    p.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
-                   help="beat-conditioned models: accent every n-th music beat (default auto: the n whose interval "
-                        "is closest to the movement tempo of the training dances; 1: every beat, more on the beat "
-                        "but less natural, docs/MODEL_CARD.md)")
+    p.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
+                   help="beat-conditioned models: accent every n-th music beat (default auto: n = 0.5, 1, 2 or 4, the "
+                        "octave whose interval is closest to the movement tempo of the training dances, so the dance "
+                        "follows the song's tempo; 1: every beat, more on the beat but less natural; 3: every bar "
+                        "of a waltz; docs/MODEL_CARD.md)")
     p.add_argument("--beat-align", type=float, default=0.0, metavar="S",
                    help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
     p.add_argument("--velocity-weight", type=float, default=None, metavar="W",

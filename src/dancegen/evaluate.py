@@ -51,7 +51,7 @@ def add_command(subparsers: Any) -> None:
                    help="generate with the beat-alignment time warp at this strength, 0..1 (default 0: off)")
     g.add_argument("--guidance", type=float, default=None, metavar="W",
                    help="classifier-free guidance weight (default: the checkpoint's)")
-    g.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3"],
+    g.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
                    help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
     g.add_argument("--seconds", type=float, default=None, metavar="S",

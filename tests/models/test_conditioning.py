@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tinymodels import tiny_model_config
 
 from dancegen.errors import DancegenError
 from dancegen.models.conditioning import (
+    AUTO_MULTIPLES,
     BEAT_COLUMN,
+    auto_beat_every,
     beat_phase,
     cond_dim,
     condition,
@@ -19,6 +21,7 @@ from dancegen.models.conditioning import (
     generation_condition,
     median_period,
     music_beats,
+    nth_beats,
     style_index,
 )
 from dancegen.models.diffusion import DanceDenoiser
@@ -67,8 +70,29 @@ def test_every_nth_beat_matches_the_learned_period_and_keeps_the_strong_beats():
     music[beats[1::2], 0] = 5.0  # odd beats are the loud ones
     assert list(every_nth_beat(beats, music, 15.0)) == list(beats)
     assert list(every_nth_beat(beats, music, 31.0)) == list(beats[1::2])
-    assert len(every_nth_beat(beats, music, 44.0)) == len(beats[::3])
+    assert list(every_nth_beat(beats, music, 55.0)) == list(beats[1::4])  # 4 x 15 = 60 beats 2 x 15 = 30
     assert len(every_nth_beat(beats, music, 7.0)) == 2 * len(beats) - 1
+    assert len(every_nth_beat(beats, music, 44.0)) != len(beats[::3])  # auto never takes every 3rd beat
+    assert len(nth_beats(beats, music, 3)) == len(beats[::3])  # asked for explicitly, it does
+    with pytest.raises(DancegenError, match="beat_every must be one of"):
+        nth_beats(beats, music, 5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(6, 40), st.sampled_from([0.8, 1.25, 1.5, 0.5, 2.0]), st.floats(20, 60))
+def test_auto_accent_interval_scales_with_the_tempo_up_to_octaves(ibi, rate, period):
+    """Tempo x rate must change the accent interval by 1/rate times a power of two (never by 3/2,
+    which would make a slowed song danced faster)."""
+    base = np.round(np.arange(30) * ibi).astype(np.int64)
+    stretched = np.round(np.arange(30) * ibi / rate).astype(np.int64)
+    n0, n1 = auto_beat_every(base, period), auto_beat_every(stretched, period)
+    assert n0 in AUTO_MULTIPLES and n1 in AUTO_MULTIPLES
+    octaves = np.log2(n1 / n0)
+    assert octaves == round(octaves)
+    ibi1 = float(np.median(np.diff(stretched)))
+    assume(0.5 * ibi1 <= period * np.sqrt(2) and 4 * ibi1 >= period / np.sqrt(2))  # reachable by 0.5..4 beats
+    interval = n1 * ibi1
+    assert period / np.sqrt(2) - 1 <= interval <= period * np.sqrt(2) + 1  # the nearest octave to the learned period
 
 
 def test_silent_music_falls_back_to_the_learned_tempo(capsys):

@@ -8,9 +8,9 @@ Beat conditioning (``ModelConfig.beat_condition``):
   mean joint speed) and two columns are appended, the beat phase as (sin, cos) — phase 0 on each
   beat, rising linearly to 2 pi at the next — so the model learns "put the accents where the beat
   channel says" from any dance, whether or not it was on its music's beat. At generation time the
-  same three columns are built from the music's beats (optionally every ``n``-th beat, chosen to
-  match the movement tempo the model learned). A song without beats falls back to the learned
-  period, ``ModelConfig.beat_period`` frames.
+  same three columns are built from the music's beats (optionally every ``n``-th beat, n an octave
+  multiple chosen to match the movement tempo the model learned). A song without beats falls back
+  to the learned period, ``ModelConfig.beat_period`` frames.
 
 Style: ``ModelConfig.styles`` names the labels; index 0 is "any" (trained by label dropout).
 """
@@ -79,24 +79,50 @@ def beat_phase(beats: np.ndarray, num_frames: int, period: float) -> np.ndarray:
     return np.stack([np.sin(phase), np.cos(phase)], axis=1).astype(np.float32)
 
 
-def every_nth_beat(beats: np.ndarray, music: np.ndarray, period: float) -> np.ndarray:
-    """The music's beats thinned (every 2nd or 3rd) or doubled (midpoints added) so that their
-    interval comes closest to the model's learned movement period (frames); of the n possible
-    offsets the one with the strongest onset envelope is kept (usually the downbeats)."""
+#: Beat multiples ``--beat-every auto`` chooses from: octaves of the beat only, so that the accent
+#: interval scales with the music's tempo. With 3 among them, a song slowed to 0.8x could switch from
+#: every 3rd to every 2nd beat and be danced *faster* (docs/MODEL_CARD.md, "Beat and tempo").
+AUTO_MULTIPLES = (0.5, 1, 2, 4)
+#: Multiples ``beat_every`` accepts when given explicitly (3: one accent per bar of a waltz).
+BEAT_MULTIPLES = (0.5, 1, 2, 3, 4)
+
+
+def auto_beat_every(beats: np.ndarray, period: float) -> float:
+    """The multiple of AUTO_MULTIPLES whose interval (n x the median beat interval) comes closest,
+    on a log scale, to ``period`` frames (the learned movement period); 1 when it cannot tell
+    (no period, fewer than 4 beats)."""
     beats = np.sort(np.asarray(beats, dtype=np.int64))
     if period <= 0 or beats.size < 4:
-        return beats
+        return 1
     ibi = float(np.median(np.diff(beats)))
-    best = min((0.5, 1, 2, 3), key=lambda n: abs(np.log(n * ibi / period)))
-    if best == 1:
+    return min(AUTO_MULTIPLES, key=lambda n: abs(np.log(n * ibi / period)))
+
+
+def nth_beats(beats: np.ndarray, music: np.ndarray, n: float) -> np.ndarray:
+    """Every ``n``-th beat frame of ``beats`` (n in BEAT_MULTIPLES; 0.5 adds the midpoints).
+
+    Of the n possible offsets the one with the strongest mean onset envelope (column 0 of
+    ``music``, (T, 35)) is kept: usually the downbeats.
+    """
+    beats = np.sort(np.asarray(beats, dtype=np.int64))
+    if n not in BEAT_MULTIPLES:
+        raise DancegenError(f"beat_every must be one of {', '.join(f'{m:g}' for m in BEAT_MULTIPLES)}, got {n:g}.")
+    if n == 1 or beats.size < 2:
         return beats
-    if best == 0.5:
+    if n == 0.5:
         mids = ((beats[:-1] + beats[1:]) // 2).astype(np.int64)
         return np.unique(np.concatenate([beats, mids]))
-    n = int(best)
+    k = int(n)
     env = np.asarray(music)[:, ENVELOPE_COLUMN]
-    strength = [float(env[beats[k::n]].sum()) / max(1, beats[k::n].size) for k in range(n)]
-    return beats[int(np.argmax(strength))::n]
+    strength = [float(env[beats[o::k]].sum()) / max(1, beats[o::k].size) for o in range(k)]
+    return beats[int(np.argmax(strength))::k]
+
+
+def every_nth_beat(beats: np.ndarray, music: np.ndarray, period: float) -> np.ndarray:
+    """The music's beats thinned (every 2nd or 4th) or doubled (midpoints added) so that their
+    interval comes closest to the model's learned movement period (frames): :func:`auto_beat_every`
+    then :func:`nth_beats`."""
+    return nth_beats(beats, music, auto_beat_every(beats, period))
 
 
 def condition(cfg: ModelConfig, music: np.ndarray, beats: np.ndarray | None = None) -> np.ndarray:
@@ -125,8 +151,8 @@ def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float 
     """Conditioning rows (T, cond_dim) for a song's music features (T, 35) at generation time.
 
     ``beat_every``: dance on every n-th music beat (1 = every beat, the default of
-    ``GenerationSettings``; 0.5 = twice per beat); None picks n so the beat interval comes closest
-    to the movement period learned from the training dances. Without music beats the
+    ``GenerationSettings``; 0.5 = twice per beat; 2, 3, 4); None picks n among the octaves 0.5, 1, 2,
+    4 so the interval comes closest to the movement period learned from the training dances. Without music beats the
     learned period is used from frame 0, with a note on stderr.
     """
     if cfg.beat_condition == "music":
@@ -139,10 +165,8 @@ def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float 
         beats = np.arange(0, len(music), period).round().astype(np.int64)
     elif beat_every is None:
         beats = every_nth_beat(beats, music, cfg.beat_period)
-    elif beat_every != 1:
-        if beat_every not in (0.5, 2, 3):
-            raise DancegenError(f"beat_every must be 0.5, 1, 2 or 3, got {beat_every:g}.")
-        beats = every_nth_beat(beats, music, float(np.median(np.diff(beats))) * beat_every)
+    else:
+        beats = nth_beats(beats, music, float(beat_every))
     return condition(cfg, music, beats)
 
 
