@@ -33,12 +33,13 @@ and decoded.
 
 Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0 [1 ...]]
        [--smooth 0 [0.04 ...]] [--steps N] [--guidance G] [--velocity-weight W]
-       [--data-root ../shared/data/dance_with_melody] [--per-song]
+       [--data-root ../shared/data/dance_with_melody] [--per-song] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
@@ -159,6 +160,8 @@ def main() -> None:
                     help="also score the real test dances smoothed by each --smooth sigma (what smoothing does to "
                          "real dance: speed, acceleration, PFC)")
     ap.add_argument("--per-song", action="store_true", help="also print the per-song table")
+    ap.add_argument("--json", type=Path, default=None, metavar="PATH",
+                    help="also write every summary row (medians over the seeds) to this JSON file")
     ap.add_argument("--guidance", type=float, default=None, help="guidance weight (default: each checkpoint's)")
     ap.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: each checkpoint's)")
     ap.add_argument("--velocity-weight", type=float, default=None, metavar="W",
@@ -341,6 +344,13 @@ def main() -> None:
         print(f"| {t} | " + " | ".join(cells) + " |")
     print("| **all** | " + " | ".join(f"**{'PASS' if all(ok for _, ok, _ in checks[k]) else 'FAIL'}** "
                                       f"({sum(ok for _, ok, _ in checks[k])}/{len(names)})" for k in models) + " |")
+
+    if args.json is not None:
+        out = {"checkpoints": args.checkpoint, "seeds": args.seed, "seconds": args.seconds,
+               "rows": {k: {**v, "column": columns.get(k)} for k, v in summary.items()}}  # fmt: skip
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=1, default=float))
+        print(f"wrote {args.json}")
 
     if args.per_song:
         print("\nPer song (speed m/s, accel m/s^2, foot skate m/s at the model rate; PFC protocol edge)\n")

@@ -5,13 +5,25 @@ seconds) and plots training loss (thin) and validation loss (thick, test split, 
 steps, one colour per run. Steps count from the start of each fine-tune; all started from the
 previous default (7,233 steps, validation loss 0.583, dashed line).
 
+With --snapshots RUN_DIR (a run trained with ``"snapshot_every"`` in its config: inference weights
+kept in RUN_DIR/snapshots/step_NNNNNNN/) it plots instead, over the steps of that run, the
+validation loss (RUN_DIR/log.csv) and the realism benchmark's FID_k of every snapshot (the median
+over --seed, with its range; benchmarks/quality.py, 30-s test excerpts), with the real test dances
+and random training replays as reference lines, and prints the table.
+
 Usage: python benchmarks/training_curve.py [--out docs/img/training_curve.png] [LOG.csv ...]
+       python benchmarks/training_curve.py --snapshots RUN_DIR [--seed 0 1 2] [--every K]
+           [--out docs/img/training_curve_fid.png]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,11 +44,82 @@ def read_log(path: Path) -> tuple[list[int], list[float], list[int], list[float]
     return steps, loss, vsteps, vloss
 
 
+def snapshot_dirs(run_dir: Path, every: int = 1) -> list[tuple[int, Path]]:
+    """(step, folder) of the snapshots of a run, by step; every ``every``-th one and always the last."""
+    found = sorted((int(p.name.split("_", 1)[1]), p) for p in (Path(run_dir) / "snapshots").glob("step_*")
+                   if p.name.split("_", 1)[1].isdigit() and (p / "config.json").is_file())  # fmt: skip
+    if every > 1 and found:
+        found = [f for i, f in enumerate(found) if i % every == every - 1 or i == len(found) - 1]
+    return found
+
+
+def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path) -> None:
+    """Score every snapshot of ``run_dir`` with benchmarks/quality.py and plot validation loss and FID_k over steps."""
+    snaps = snapshot_dirs(run_dir, every)
+    if not snaps:
+        sys.exit(f"no snapshots in {run_dir}/snapshots (train with \"snapshot_every\" in the config's train section)")
+    with tempfile.TemporaryDirectory() as tmp:
+        js = Path(tmp) / "quality.json"
+        cmd = [sys.executable, str(ROOT / "benchmarks" / "quality.py"), "--checkpoint", *[str(p) for _, p in snaps],
+               "--seed", *[str(s) for s in seeds], "--json", str(js)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        res = json.loads(js.read_text())
+    rows = res["rows"]
+    fid = [rows[f"model{i}"] for i in range(len(snaps))]
+    _, _, vsteps, vloss = read_log(Path(run_dir) / "log.csv") if (Path(run_dir) / "log.csv").is_file() else ([], [], [], [])
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [s for s, _ in snaps]
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 7), dpi=110, sharex=True)
+    a1.plot(vsteps, vloss, "o-", color="C0", ms=3)
+    a1.set_ylabel("validation loss (test split)")
+    a1.grid(alpha=0.3)
+    med = [r["FID_k"] for r in fid]
+    lo = [(r.get("FID_k_min") or r["FID_k"]) for r in fid]
+    hi = [(r.get("FID_k_max") or r["FID_k"]) for r in fid]
+    a2.fill_between(steps, lo, hi, color="C1", alpha=0.2, label=f"range over seeds {', '.join(map(str, seeds))}")
+    a2.plot(steps, med, "o-", color="C1", label="model (median)")
+    a2.axhline(rows["gt"]["FID_k"], color="k", ls="--", lw=1, label="real test dances")
+    a2.axhline(1.5 * rows["gt"]["FID_k"], color="k", ls=":", lw=1, label="1.5x real (the realism target)")
+    a2.axhline(rows["replay"]["FID_k"], color="C2", ls="--", lw=1, label="random training replay")
+    a2.set_yscale("log")
+    a2.set_ylabel("FID_k (bailando protocol, 30-s excerpts)")
+    a2.set_xlabel("training step")
+    a2.grid(alpha=0.3, which="both")
+    a2.legend(fontsize=8)
+    a1.set_title(f"Training curve of {Path(run_dir).name}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out)
+    print("| step | val loss | FID_k median (range) | FID_g | Div_k | PFC | speed | accel |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (step, path), r in zip(snaps, fid):
+        info = json.loads((path / "config.json").read_text()).get("info", {})
+        vl = info.get("val_loss")
+        print(f"| {step} | {'-' if vl is None else f'{vl:.4f}'} | {r['FID_k']:.1f} ({r.get('FID_k_min') or r['FID_k']:.1f}-"
+              f"{r.get('FID_k_max') or r['FID_k']:.1f}) | {r['FID_g']:.1f} | {r['Div_k']:.2f} | {r['PFC']:.3f} | "
+              f"{r['speed']:.3f} | {r['accel']:.2f} |")  # fmt: skip
+    print(f"GT FID_k {rows['gt']['FID_k']:.1f}, random replay {rows['replay']['FID_k']:.1f}; wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("logs", nargs="*", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / "training_curve.png")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="PNG (default docs/img/training_curve.png, with --snapshots docs/img/training_curve_fid.png)")
+    ap.add_argument("--snapshots", type=Path, default=None, metavar="RUN_DIR",
+                    help="plot validation loss and FID_k over the steps of this run's snapshots instead")
+    ap.add_argument("--seed", type=int, nargs="+", default=[0, 1, 2], help="with --snapshots: generation seeds")
+    ap.add_argument("--every", type=int, default=1, metavar="K", help="with --snapshots: score every K-th snapshot")
     args = ap.parse_args()
+    if args.snapshots is not None:
+        fid_curve(args.snapshots, args.seed, args.every, args.out or ROOT / "docs" / "img" / "training_curve_fid.png")
+        return
+    args.out = args.out or ROOT / "docs" / "img" / "training_curve.png"
     logs = args.logs or sorted((ROOT / "docs" / "training_logs").glob("*.csv"))
 
     import matplotlib

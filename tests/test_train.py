@@ -5,11 +5,13 @@ import csv
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safetensors.torch import load_file
 
 from dancegen.checkpoint import load_checkpoint
 from dancegen.config import LossWeights, TrainConfig
-from dancegen.train import PreparedData, lr_at, prepare_data, train
+from dancegen.train import PreparedData, lr_at, prepare_data, style_balanced_probs, train
 from tinymodels import tiny_model_config
 
 
@@ -141,3 +143,60 @@ def test_tempo_augmentation_adds_time_scaled_dances_with_their_own_denser_beats(
     # and the fast motion moves faster: mean speed of the root-relative joints
     speed = lambda w: float(np.abs(np.diff(w, axis=1)).mean())
     assert speed(motion_w[12:]) > 1.2 * speed(motion_w[:12])
+
+
+def test_style_only_fine_tune_changes_the_label_rows_and_nothing_else(dwm_small, tmp_path):
+    cfg = tiny_model_config(styles=["auto"])
+    base_run = train(dwm_small, tmp_path / "base", cfg, _tcfg(max_steps=10), progress=False)
+    base = load_checkpoint(base_run.out_dir / "checkpoint")
+    train(dwm_small, tmp_path / "style", base.config, _tcfg(max_steps=15, trainable="style", style_balance=True, ema_decay=0.5),
+          progress=False, init_from=base)
+    tuned = load_checkpoint(tmp_path / "style" / "checkpoint")
+    assert tuned.config.cond_drop_prob == base.config.cond_drop_prob  # the saved config keeps its dropout
+    changed = []
+    for name, old in base.state_dict.items():
+        new = tuned.state_dict[name]
+        if name in ("style.weight", "style_direct.weight"):
+            torch.testing.assert_close(new[0], old[0], atol=0, rtol=0)  # "any": a label-free dance is unchanged
+            assert float((new[1:] - old[1:]).abs().max()) > 1e-4, name  # every label row learned something
+            changed.append(name)
+        else:
+            torch.testing.assert_close(new, old, atol=0, rtol=0, msg=name)
+    assert changed == ["style.weight", "style_direct.weight"]
+
+
+def test_style_only_fine_tune_needs_style_labels(dwm_small, tmp_path):
+    from dancegen.errors import DancegenError
+
+    with pytest.raises(DancegenError, match="needs a model with style labels"):
+        train(dwm_small, tmp_path / "x", tiny_model_config(), _tcfg(max_steps=1, trainable="style"), progress=False)
+    with pytest.raises(DancegenError, match="trainable must be"):
+        _tcfg(trainable="decoder")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=60))
+def test_style_balance_gives_every_label_the_same_share(styles):
+    idx = np.array(styles)
+    p = style_balanced_probs(idx)
+    assert p.shape == idx.shape and np.all(p >= 0)
+    np.testing.assert_allclose(p.sum(), 1.0)
+    labels = np.unique(idx[idx > 0])
+    if labels.size:
+        shares = [p[idx == k].sum() for k in labels]
+        np.testing.assert_allclose(shares, 1.0 / labels.size)
+        assert np.all(p[idx == 0] == 0)
+
+
+def test_snapshots_keep_the_inference_weights_at_their_steps(dwm_small, tmp_path):
+    res = train(dwm_small, tmp_path / "run", tiny_model_config(), _tcfg(max_steps=12, snapshot_every=4, val_every=4),
+                val_data=dwm_small, progress=False)
+    snaps = sorted(p.name for p in (res.out_dir / "snapshots").iterdir())
+    assert snaps == ["step_0000004", "step_0000008", "step_0000012"]
+    last = load_checkpoint(res.out_dir / "snapshots" / "step_0000012")
+    final = load_checkpoint(res.out_dir / "checkpoint")
+    assert last.info["steps"] == 12 and last.info["val_loss"] == pytest.approx(res.val_loss)
+    for name, w in final.state_dict.items():  # the last snapshot is the final EMA weights
+        torch.testing.assert_close(last.state_dict[name], w, atol=0, rtol=0)
+    first = load_checkpoint(res.out_dir / "snapshots" / "step_0000004")
+    assert any(float((first.state_dict[n] - w).abs().max()) > 0 for n, w in final.state_dict.items())

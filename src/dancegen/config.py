@@ -101,15 +101,33 @@ class TrainConfig:
     tempo_augment: list[float] = field(default_factory=list)
     val_every: int = 500
     checkpoint_every: int = 500
+    # Every this many steps also keep the inference weights (EMA) in snapshots/step_NNNNNNN/ (0 = off):
+    # a training curve of FID_k over steps (benchmarks/training_curve.py --snapshots) scores them.
+    snapshot_every: int = 0
     log_every: int = 50
     seed: int = 0
     mixed_precision: str = "no"  # "no", "fp16", "bf16" (Accelerate)
     grad_accum: int = 1
     loss: LossWeights = field(default_factory=LossWeights)
+    # What the optimiser updates: "all" weights, or "style": only the style label rows of the style
+    # tables (a fine-tune that learns what each label means while every other weight and the "any"
+    # row stay exactly as they are; label and music dropout are off for it; dancegen.train.freeze_for).
+    trainable: str = "all"
+    # Draw training windows so that every style label of the model is equally likely (a style with one
+    # dance is seen as often as one with twenty); windows without a known label are then left out.
+    style_balance: bool = False
+    # Style-only fine-tunes: share of windows whose music is replaced by the null while the label is kept
+    # (its direct path to the decoder): in the data label and music always agree, so with the music
+    # present the label has little left to explain; without it, it must carry the style alone.
+    style_music_drop: float = 0.0
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("cosine", "onecycle"):
             raise DancegenError(f"lr_schedule must be 'cosine' or 'onecycle', got {self.lr_schedule!r}.")
+        if not 0.0 <= self.style_music_drop <= 1.0:
+            raise DancegenError(f"style_music_drop must lie in [0, 1], got {self.style_music_drop}.")
+        if self.trainable not in ("all", "style"):
+            raise DancegenError(f"trainable must be 'all' or 'style', got {self.trainable!r}.")
         if any(not 0.25 <= r <= 4.0 for r in self.tempo_augment):
             raise DancegenError(f"tempo_augment rates must lie in [0.25, 4], got {self.tempo_augment}.")
 

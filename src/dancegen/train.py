@@ -6,7 +6,8 @@ tensors. Prepared arrays can be saved to one ``.npz`` (``--save-prepared``) and 
 (``--prepared``) on a machine without the raw data or librosa.
 
 Output folder: ``checkpoint/`` (latest: inference weights = EMA + exact-resume state), ``best/``
-(lowest validation loss, inference weights only), ``log.csv`` (one row per log step).
+(lowest validation loss, inference weights only), ``log.csv`` (one row per log step), and with
+``TrainConfig.snapshot_every`` ``snapshots/step_NNNNNNN/`` (inference weights at those steps).
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ def diffusion_losses(
     if drop is None:
         drop = (torch.rand((b,), generator=generator) < cfg.cond_drop_prob).to(dev)
     xt = diffusion.q_sample(x0, t, noise)
-    pred = model(xt, t, music, drop, style if cfg.styles else None)
+    pred = model(xt, t, music, drop, style if cfg.styles else None, keep_style=tcfg.trainable == "style")
     w = tcfg.loss
     parts = motion_losses(pred, x0, normalizer, cfg)
     parts["recon"] = F.mse_loss(pred, x0)
@@ -260,7 +261,10 @@ class DiffusionObjective:
         return {"model": DanceDenoiser(self.cfg)}
 
     def optimizer(self, name: str, net: torch.nn.Module) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(net.parameters(), lr=self.tcfg.lr, weight_decay=self.tcfg.weight_decay)
+        params = [p for p in net.parameters() if p.requires_grad]
+        # style-only fine-tunes: no weight decay, so the frozen "any" row (zero gradient) stays exact
+        decay = 0.0 if self.tcfg.trainable == "style" else self.tcfg.weight_decay
+        return torch.optim.AdamW(params, lr=self.tcfg.lr, weight_decay=decay)
 
     def step(self, nets, opts, x, music, gen, accelerator, style=None) -> dict[str, torch.Tensor]:
         model, opt = nets["model"], opts["model"]
@@ -373,6 +377,41 @@ OBJECTIVES = {"diffusion": DiffusionObjective, "gan": GanObjective}
 
 # --------------------------------------------------------------------------------------------
 # state (exact resume)
+
+
+#: Parameters a ``trainable = "style"`` fine-tune updates (their rows 1.., not row 0 = "any").
+STYLE_TABLES = ("style.weight", "style_direct.weight")
+
+
+def freeze_for(net: torch.nn.Module, trainable: str) -> list[str]:
+    """Freeze ``net`` for ``TrainConfig.trainable``; the names of the parameters left trainable.
+
+    "all": nothing frozen. "style": every parameter but the style tables, and their row 0 ("any")
+    through a gradient hook that zeroes it, so a dance asked without a label is unchanged.
+    """
+    if trainable == "all":
+        return [n for n, _ in net.named_parameters()]
+    if getattr(net, "style", None) is None:
+        raise DancegenError("trainable 'style' needs a model with style labels (ModelConfig.styles).")
+    kept = []
+    for name, p in net.named_parameters():
+        p.requires_grad_(name in STYLE_TABLES)
+        if name in STYLE_TABLES:
+            p.register_hook(lambda g: g.index_fill(0, torch.tensor([0], device=g.device), 0.0))
+            kept.append(name)
+    return kept
+
+
+def style_balanced_probs(style_idx: np.ndarray) -> np.ndarray:
+    """Sampling probabilities (N,) for windows with style indices (N,) (0 = no label): every label
+    present gets the same total probability, split evenly over its windows; unlabelled windows get 0
+    (all equal when no window has a label)."""
+    style_idx = np.asarray(style_idx)
+    labels = np.unique(style_idx[style_idx > 0])
+    if labels.size == 0:
+        return np.full(len(style_idx), 1.0 / max(1, len(style_idx)))
+    counts = {int(k): int((style_idx == k).sum()) for k in labels}
+    return np.array([1.0 / (labels.size * counts[int(k)]) if k > 0 else 0.0 for k in style_idx])
 
 
 def grow_load(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -533,7 +572,12 @@ def train(
         if len(vm):
             val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu), torch.from_numpy(vst))
 
-    objective = OBJECTIVES[cfg.family](cfg, tcfg, normalizer)
+    # A style-only fine-tune sees every window with its label and its music (no dropout): the
+    # label rows get a gradient from every sample. The saved config keeps the dropout values.
+    # With style_music_drop, that share of windows has the music dropped and the label kept instead.
+    obj_cfg = cfg if tcfg.trainable == "all" else ModelConfig(**{**to_dict(cfg), "cond_drop_prob": tcfg.style_music_drop,
+                                                                  "style_drop_prob": 0.0})
+    objective = OBJECTIVES[cfg.family](obj_cfg, tcfg, normalizer)
     if torch.cuda.is_available() and hasattr(objective, "noise_generator"):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -542,6 +586,10 @@ def train(
     nets = objective.build()
     if init_from is not None and state_tensors is None:
         grow_load(nets["model"], init_from.state_dict)
+    trainable = freeze_for(nets["model"], tcfg.trainable)
+    draw_probs = None
+    if tcfg.style_balance:
+        draw_probs = torch.from_numpy(style_balanced_probs(style_w)).to(torch.float64)
     ema = objective.build()["model"]
     ema.load_state_dict(nets["model"].state_dict())
     opts = {name: objective.optimizer(name, net) for name, net in nets.items()}
@@ -563,7 +611,8 @@ def train(
     ema.to(dev)
     x_all, m_all, s_all = x_all.to(dev), m_all.to(dev), s_all.to(dev)
     world, rank = accelerator.num_processes, accelerator.process_index
-    n_params = count_parameters(accelerator.unwrap_model(model))
+    n_params = sum(p.numel() for p in accelerator.unwrap_model(model).parameters())  # all, frozen ones too
+    n_trainable = count_parameters(accelerator.unwrap_model(model))
     info = dict(info or {})
     info.update(
         family=cfg.family,
@@ -586,6 +635,9 @@ def train(
                 csv.writer(fh).writerow(["step", *log_keys, "val_loss", "lr", "seconds"])
         print(f"training a {cfg.family} model of {n_params / 1e6:.2f} M parameters on {len(x_all)} windows, "
               f"device {dev}, {world} process(es)", file=sys.stderr)
+        if tcfg.trainable != "all":
+            print(f"trainable: {tcfg.trainable} only, {n_trainable:,} parameters ({', '.join(trainable)}; "
+                  f"the 'any' row and all else frozen)", file=sys.stderr)
 
     def val_loss() -> float | None:
         if val is None:
@@ -647,7 +699,11 @@ def train(
                 for group in opt.param_groups:
                     group["lr"] = lr_at(step, tcfg)
             for _ in range(tcfg.grad_accum):
-                idx = torch.randint(0, len(x_all), (tcfg.batch_size * world,), generator=gen)[rank::world].to(dev)
+                if draw_probs is None:
+                    idx = torch.randint(0, len(x_all), (tcfg.batch_size * world,), generator=gen)
+                else:
+                    idx = torch.multinomial(draw_probs, tcfg.batch_size * world, replacement=True, generator=gen)
+                idx = idx[rank::world].to(dev)
                 parts = objective.step(nets, opts, x_all[idx], m_all[idx], gen, accelerator, s_all[idx])
             step += 1
             if time_budget_s is not None and step == start_step + 50:
@@ -681,6 +737,10 @@ def train(
             if step % tcfg.checkpoint_every == 0 or step == tcfg.max_steps:
                 accelerator.wait_for_everyone()
                 save(step, last_val)
+            if main and tcfg.snapshot_every > 0 and step % tcfg.snapshot_every == 0:
+                run_info = {**info, "steps": step, "train_seconds": round(elapsed, 1),
+                            "val_loss": last_val if do_val else None}  # validated at this very step, or none
+                save_checkpoint(out_dir / "snapshots" / f"step_{step:07d}", cfg, ema.state_dict(), normalizer, run_info)
     finally:
         bar.close()
     return TrainResult(out_dir, step, last["loss"], last_val, elapsed, main)

@@ -179,11 +179,18 @@ class DanceDenoiser(nn.Module):
         music: torch.Tensor,
         drop_music: torch.Tensor | None = None,
         style: torch.Tensor | None = None,
+        keep_style: bool = False,
     ) -> torch.Tensor:
-        """Training forward: ``drop_music`` (B,) bool replaces the music (and style) of those rows by the null."""
+        """Training forward: ``drop_music`` (B,) bool replaces the music (and style) of those rows by the null;
+        with ``keep_style`` the style label of a dropped row still reaches the decoder by its direct path
+        (style-only fine-tunes: the label then has to carry the style without the music)."""
         context = self.encode_music(music, style)
         if drop_music is not None:
-            context = torch.where(drop_music[:, None, None], self.null_context(x.shape[0]), context)
+            null = self.null_context(x.shape[0])
+            if keep_style and self.style_direct is not None and style is not None:
+                d = self.cfg.d_model
+                null = torch.cat([null[..., :d], self.style_direct(style)[:, None, :].expand(-1, null.shape[1], -1)], -1)
+            context = torch.where(drop_music[:, None, None], null, context)
         return self.denoise(x, t, context)
 
 
