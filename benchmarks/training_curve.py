@@ -8,12 +8,13 @@ previous default (7,233 steps, validation loss 0.583, dashed line).
 With --snapshots RUN_DIR (a run trained with ``"snapshot_every"`` in its config: inference weights
 kept in RUN_DIR/snapshots/step_NNNNNNN/) it plots instead, over the steps of that run, the
 validation loss (RUN_DIR/log.csv) and the realism benchmark's FID_k of every snapshot (the median
-over --seed, with its range; benchmarks/quality.py, 30-s test excerpts), with the real test dances
-and random training replays as reference lines, and prints the table.
+over --seed, with its range; benchmarks/quality.py, 30-s test excerpts), with the real test dances,
+random training replays and the --reference checkpoint (the shipped default) as lines, and prints
+the table.
 
 Usage: python benchmarks/training_curve.py [--out docs/img/training_curve.png] [LOG.csv ...]
        python benchmarks/training_curve.py --snapshots RUN_DIR [--seed 0 1 2] [--every K]
-           [--out docs/img/training_curve_fid.png]
+           [--reference default|none|CKPT] [--out docs/img/training_curve_fid.png]
 """
 
 from __future__ import annotations
@@ -53,19 +54,24 @@ def snapshot_dirs(run_dir: Path, every: int = 1) -> list[tuple[int, Path]]:
     return found
 
 
-def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path) -> None:
-    """Score every snapshot of ``run_dir`` with benchmarks/quality.py and plot validation loss and FID_k over steps."""
+def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path, reference: str | None = "default") -> None:
+    """Score every snapshot of ``run_dir`` with benchmarks/quality.py and plot validation loss and FID_k over steps;
+    ``reference`` (a checkpoint, e.g. the shipped default) is scored in the same run and drawn as a line."""
     snaps = snapshot_dirs(run_dir, every)
     if not snaps:
         sys.exit(f"no snapshots in {run_dir}/snapshots (train with \"snapshot_every\" in the config's train section)")
     with tempfile.TemporaryDirectory() as tmp:
         js = Path(tmp) / "quality.json"
-        cmd = [sys.executable, str(ROOT / "benchmarks" / "quality.py"), "--checkpoint", *[str(p) for _, p in snaps],
+        refs = [reference] if reference else []
+        cmd = [sys.executable, str(ROOT / "benchmarks" / "quality.py"), "--checkpoint", *[str(p) for _, p in snaps], *refs,
                "--seed", *[str(s) for s in seeds], "--json", str(js)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         res = json.loads(js.read_text())
     rows = res["rows"]
     fid = [rows[f"model{i}"] for i in range(len(snaps))]
+    ref = rows.get(f"model{len(snaps)}") if reference else None
+    state = Path(run_dir) / "checkpoint" / "training_state.json"
+    batch = json.loads(state.read_text())["train"].get("batch_size") if state.is_file() else None
     _, _, vsteps, vloss = read_log(Path(run_dir) / "log.csv") if (Path(run_dir) / "log.csv").is_file() else ([], [], [], [])
 
     import matplotlib
@@ -76,6 +82,14 @@ def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path) -> None:
     steps = [s for s, _ in snaps]
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 7), dpi=110, sharex=True)
     a1.plot(vsteps, vloss, "o-", color="C0", ms=3)
+    if ref is not None:
+        # the trainer's own validation loss of the reference, as its checkpoint records it (quality.py scores all
+        # windows in one batch, so its fixed noise levels differ from the trainer's 64-window batches)
+        from dancegen.checkpoint import load_checkpoint
+
+        ref["val_loss"] = load_checkpoint(reference).info.get("val_loss") or ref["val_loss"]
+        a1.axhline(ref["val_loss"], color="C3", ls="--", lw=1, label=f"{reference} (val {ref['val_loss']:.3f})")
+        a1.legend(fontsize=8)
     a1.set_ylabel("validation loss (test split)")
     a1.grid(alpha=0.3)
     med = [r["FID_k"] for r in fid]
@@ -86,9 +100,11 @@ def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path) -> None:
     a2.axhline(rows["gt"]["FID_k"], color="k", ls="--", lw=1, label="real test dances")
     a2.axhline(1.5 * rows["gt"]["FID_k"], color="k", ls=":", lw=1, label="1.5x real (the realism target)")
     a2.axhline(rows["replay"]["FID_k"], color="C2", ls="--", lw=1, label="random training replay")
+    if ref is not None:
+        a2.axhline(ref["FID_k"], color="C3", ls="--", lw=1, label=f"{reference} (median)")
     a2.set_yscale("log")
     a2.set_ylabel("FID_k (bailando protocol, 30-s excerpts)")
-    a2.set_xlabel("training step")
+    a2.set_xlabel("training step" + (f" (batch {batch})" if batch else ""))
     a2.grid(alpha=0.3, which="both")
     a2.legend(fontsize=8)
     a1.set_title(f"Training curve of {Path(run_dir).name}")
@@ -103,6 +119,10 @@ def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path) -> None:
         print(f"| {step} | {'-' if vl is None else f'{vl:.4f}'} | {r['FID_k']:.1f} ({r.get('FID_k_min') or r['FID_k']:.1f}-"
               f"{r.get('FID_k_max') or r['FID_k']:.1f}) | {r['FID_g']:.1f} | {r['Div_k']:.2f} | {r['PFC']:.3f} | "
               f"{r['speed']:.3f} | {r['accel']:.2f} |")  # fmt: skip
+    if ref is not None:
+        print(f"| {reference} | {ref['val_loss']:.4f} | {ref['FID_k']:.1f} ({ref.get('FID_k_min') or ref['FID_k']:.1f}-"
+              f"{ref.get('FID_k_max') or ref['FID_k']:.1f}) | {ref['FID_g']:.1f} | {ref['Div_k']:.2f} | {ref['PFC']:.3f} | "
+              f"{ref['speed']:.3f} | {ref['accel']:.2f} |")  # fmt: skip
     print(f"GT FID_k {rows['gt']['FID_k']:.1f}, random replay {rows['replay']['FID_k']:.1f}; wrote {out}")
 
 
@@ -115,9 +135,12 @@ def main() -> None:
                     help="plot validation loss and FID_k over the steps of this run's snapshots instead")
     ap.add_argument("--seed", type=int, nargs="+", default=[0, 1, 2], help="with --snapshots: generation seeds")
     ap.add_argument("--every", type=int, default=1, metavar="K", help="with --snapshots: score every K-th snapshot")
+    ap.add_argument("--reference", default="default",
+                    help="with --snapshots: a checkpoint scored in the same run and drawn as a line ('none': no line)")
     args = ap.parse_args()
     if args.snapshots is not None:
-        fid_curve(args.snapshots, args.seed, args.every, args.out or ROOT / "docs" / "img" / "training_curve_fid.png")
+        fid_curve(args.snapshots, args.seed, args.every, args.out or ROOT / "docs" / "img" / "training_curve_fid.png",
+                  None if args.reference == "none" else args.reference)
         return
     args.out = args.out or ROOT / "docs" / "img" / "training_curve.png"
     logs = args.logs or sorted((ROOT / "docs" / "training_logs").glob("*.csv"))

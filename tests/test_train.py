@@ -189,14 +189,15 @@ def test_style_balance_gives_every_label_the_same_share(styles):
 
 
 def test_snapshots_keep_the_inference_weights_at_their_steps(dwm_small, tmp_path):
-    res = train(dwm_small, tmp_path / "run", tiny_model_config(), _tcfg(max_steps=12, snapshot_every=4, val_every=4),
+    res = train(dwm_small, tmp_path / "run", tiny_model_config(), _tcfg(max_steps=12, snapshot_every=5, val_every=4),
                 val_data=dwm_small, progress=False)
     snaps = sorted(p.name for p in (res.out_dir / "snapshots").iterdir())
-    assert snaps == ["step_0000004", "step_0000008", "step_0000012"]
+    assert snaps == ["step_0000005", "step_0000010", "step_0000012"]  # every 5 steps, and the last
     last = load_checkpoint(res.out_dir / "snapshots" / "step_0000012")
     final = load_checkpoint(res.out_dir / "checkpoint")
     assert last.info["steps"] == 12 and last.info["val_loss"] == pytest.approx(res.val_loss)
     for name, w in final.state_dict.items():  # the last snapshot is the final EMA weights
         torch.testing.assert_close(last.state_dict[name], w, atol=0, rtol=0)
-    first = load_checkpoint(res.out_dir / "snapshots" / "step_0000004")
+    first = load_checkpoint(res.out_dir / "snapshots" / "step_0000005")
+    assert first.info["val_loss"] is None  # not validated at step 5: no stale number
     assert any(float((first.state_dict[n] - w).abs().max()) > 0 for n, w in final.state_dict.items())

@@ -101,8 +101,9 @@ class TrainConfig:
     tempo_augment: list[float] = field(default_factory=list)
     val_every: int = 500
     checkpoint_every: int = 500
-    # Every this many steps also keep the inference weights (EMA) in snapshots/step_NNNNNNN/ (0 = off):
-    # a training curve of FID_k over steps (benchmarks/training_curve.py --snapshots) scores them.
+    # Every this many steps, and at the last, also keep the inference weights (EMA) in
+    # snapshots/step_NNNNNNN/ (0 = off): benchmarks/training_curve.py --snapshots scores them
+    # (FID_k over steps).
     snapshot_every: int = 0
     log_every: int = 50
     seed: int = 0

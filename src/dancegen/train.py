@@ -737,7 +737,7 @@ def train(
             if step % tcfg.checkpoint_every == 0 or step == tcfg.max_steps:
                 accelerator.wait_for_everyone()
                 save(step, last_val)
-            if main and tcfg.snapshot_every > 0 and step % tcfg.snapshot_every == 0:
+            if main and tcfg.snapshot_every > 0 and (step % tcfg.snapshot_every == 0 or step == tcfg.max_steps):
                 run_info = {**info, "steps": step, "train_seconds": round(elapsed, 1),
                             "val_loss": last_val if do_val else None}  # validated at this very step, or none
                 save_checkpoint(out_dir / "snapshots" / f"step_{step:07d}", cfg, ema.state_dict(), normalizer, run_info)
