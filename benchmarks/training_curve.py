@@ -54,6 +54,18 @@ def snapshot_dirs(run_dir: Path, every: int = 1) -> list[tuple[int, Path]]:
     return found
 
 
+def _fid_range(row: dict) -> tuple[float, float]:
+    """(lowest, highest) FID_k over the seeds of a quality.py summary row (the median when it has one seed)."""
+    return row.get("FID_k_min") or row["FID_k"], row.get("FID_k_max") or row["FID_k"]
+
+
+def _table_row(label: str, val_loss: float | None, row: dict) -> str:
+    """One markdown row of the curve's table for a quality.py summary row."""
+    lo, hi = _fid_range(row)
+    return (f"| {label} | {'-' if val_loss is None else f'{val_loss:.4f}'} | {row['FID_k']:.1f} ({lo:.1f}-{hi:.1f}) | "
+            f"{row['FID_g']:.1f} | {row['Div_k']:.2f} | {row['PFC']:.3f} | {row['speed']:.3f} | {row['accel']:.2f} |")
+
+
 def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path, reference: str | None = "default") -> None:
     """Score every snapshot of ``run_dir`` with benchmarks/quality.py and plot validation loss and FID_k over steps;
     ``reference`` (a checkpoint, e.g. the shipped default) is scored in the same run and drawn as a line."""
@@ -93,8 +105,7 @@ def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path, reference:
     a1.set_ylabel("validation loss (test split)")
     a1.grid(alpha=0.3)
     med = [r["FID_k"] for r in fid]
-    lo = [(r.get("FID_k_min") or r["FID_k"]) for r in fid]
-    hi = [(r.get("FID_k_max") or r["FID_k"]) for r in fid]
+    lo, hi = zip(*(_fid_range(r) for r in fid))
     a2.fill_between(steps, lo, hi, color="C1", alpha=0.2, label=f"range over seeds {', '.join(map(str, seeds))}")
     a2.plot(steps, med, "o-", color="C1", label="model (median)")
     a2.axhline(rows["gt"]["FID_k"], color="k", ls="--", lw=1, label="real test dances")
@@ -114,15 +125,9 @@ def fid_curve(run_dir: Path, seeds: list[int], every: int, out: Path, reference:
     print("| step | val loss | FID_k median (range) | FID_g | Div_k | PFC | speed | accel |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (step, path), r in zip(snaps, fid):
-        info = json.loads((path / "config.json").read_text()).get("info", {})
-        vl = info.get("val_loss")
-        print(f"| {step} | {'-' if vl is None else f'{vl:.4f}'} | {r['FID_k']:.1f} ({r.get('FID_k_min') or r['FID_k']:.1f}-"
-              f"{r.get('FID_k_max') or r['FID_k']:.1f}) | {r['FID_g']:.1f} | {r['Div_k']:.2f} | {r['PFC']:.3f} | "
-              f"{r['speed']:.3f} | {r['accel']:.2f} |")  # fmt: skip
+        print(_table_row(str(step), json.loads((path / "config.json").read_text()).get("info", {}).get("val_loss"), r))
     if ref is not None:
-        print(f"| {reference} | {ref['val_loss']:.4f} | {ref['FID_k']:.1f} ({ref.get('FID_k_min') or ref['FID_k']:.1f}-"
-              f"{ref.get('FID_k_max') or ref['FID_k']:.1f}) | {ref['FID_g']:.1f} | {ref['Div_k']:.2f} | {ref['PFC']:.3f} | "
-              f"{ref['speed']:.3f} | {ref['accel']:.2f} |")  # fmt: skip
+        print(_table_row(reference, ref["val_loss"], ref))
     print(f"GT FID_k {rows['gt']['FID_k']:.1f}, random replay {rows['replay']['FID_k']:.1f}; wrote {out}")
 
 

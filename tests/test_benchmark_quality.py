@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "quality.py"
+from benchtools import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def quality():
-    spec = importlib.util.spec_from_file_location("bench_quality", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("quality")
 
 
 GT = {"FID_k": 30.0, "FID_g": 20.0, "Div_k": 6.0, "PFC": 1.0, "speed": 0.7, "accel": 4.0}

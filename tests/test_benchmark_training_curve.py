@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
-
-PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "training_curve.py"
+from benchtools import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def curve():
-    spec = importlib.util.spec_from_file_location("bench_training_curve", PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("training_curve")
 
 
 def _snap(run: Path, step: int, complete: bool = True) -> None:
@@ -38,3 +33,12 @@ def test_snapshots_come_by_step_and_every_kth_keeps_the_last(curve, tmp_path):
 def test_a_run_without_snapshots_says_how_to_make_them(curve, tmp_path):
     with pytest.raises(SystemExit, match="snapshot_every"):
         curve.fid_curve(tmp_path, [0], 1, tmp_path / "x.png")
+
+
+def test_table_rows_show_the_median_with_its_seed_range(curve):
+    row = {"FID_k": 53.9, "FID_k_min": 51.4, "FID_k_max": 65.9, "FID_g": 80.2, "Div_k": 8.03, "PFC": 1.013,
+           "speed": 0.547, "accel": 4.18}
+    assert curve._table_row("default", 0.3787, row) == (
+        "| default | 0.3787 | 53.9 (51.4-65.9) | 80.2 | 8.03 | 1.013 | 0.547 | 4.18 |")
+    one_seed = {**row, "FID_k_min": None, "FID_k_max": None}
+    assert curve._table_row("250", None, one_seed).startswith("| 250 | - | 53.9 (53.9-53.9) |")
