@@ -572,9 +572,9 @@ def train(
         if len(vm):
             val = (torch.from_numpy(normalizer.normalize(vm)), torch.from_numpy(vmu), torch.from_numpy(vst))
 
-    # A style-only fine-tune sees every window with its label and its music (no dropout): the
-    # label rows get a gradient from every sample. The saved config keeps the dropout values.
-    # With style_music_drop, that share of windows has the music dropped and the label kept instead.
+    # A style-only fine-tune never drops the label (its rows get a gradient from every window); it
+    # drops the music of a style_music_drop share of windows, keeping the label. The saved config
+    # keeps the model's own dropout values.
     obj_cfg = cfg if tcfg.trainable == "all" else ModelConfig(**{**to_dict(cfg), "cond_drop_prob": tcfg.style_music_drop,
                                                                   "style_drop_prob": 0.0})
     objective = OBJECTIVES[cfg.family](obj_cfg, tcfg, normalizer)

@@ -151,9 +151,9 @@ def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float 
     """Conditioning rows (T, cond_dim) for a song's music features (T, 35) at generation time.
 
     ``beat_every``: dance on every n-th music beat (1 = every beat, the default of
-    ``GenerationSettings``; 0.5 = twice per beat; 2, 3, 4); None picks n among the octaves 0.5, 1, 2,
-    4 so the interval comes closest to the movement period learned from the training dances. Without music beats the
-    learned period is used from frame 0, with a note on stderr.
+    ``GenerationSettings``; 0.5 = twice per beat; 2, 3, 4); None picks n among the octaves 0.5, 1,
+    2, 4 so the interval comes closest to the movement period learned from the training dances.
+    Without music beats the learned period is used from frame 0, with a note on stderr.
     """
     if cfg.beat_condition == "music":
         return np.asarray(music, dtype=np.float32)
