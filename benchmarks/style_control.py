@@ -6,10 +6,11 @@ for each test song and each style label of the checkpoint, a dance of --seconds 
 generated with ``--style-label`` and classified. Printed: the classifier's accuracy on real test
 dances, the asked x predicted table, the share of dances (and segments) recognised as the asked
 style against chance (1 / number of labels), and the same share for the label-free ("any")
-generations, i.e. how often the classifier says that style anyway.
+generations, i.e. how often the classifier says that style anyway; last column: the mean joint
+speed (m/s, ``dancegen.metrics.music.joint_speed``) of the dances asked with each label.
 
 Usage: python benchmarks/style_control.py [--checkpoint CKPT] [--seconds 30] [--style-guidance S]
-       [--prepared-prefix prep/dwm]
+       [--seed N] [--prepared-prefix prep/dwm]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> None:
 
     from dancegen.checkpoint import load_checkpoint
     from dancegen.generate import GenerationSettings, generate_motion
+    from dancegen.metrics.music import joint_speed
     from dancegen.metrics.style import StyleClassifier, segment_features
     from dancegen.train import PreparedData, prepare_data
 
@@ -63,11 +65,13 @@ def main() -> None:
     model = ckpt.build_model()
     n = int(args.seconds * ckpt.config.fps)
     asked_pred: list[tuple[str, str, float]] = []
+    speeds: dict[str, list[float]] = {}  # asked label -> mean joint speed (m/s) of each of its dances
     for music in test.music:
         for label in ["any", *labels]:
             extra = {} if args.style_guidance is None else {"style_guidance": args.style_guidance}
             settings = GenerationSettings(seed=args.seed, style=label, guidance=args.guidance, **extra)
             joints = generate_motion(ckpt, music[:n], settings, model=model).joints
+            speeds.setdefault(label, []).append(float(joint_speed(joints, ckpt.config.fps).mean()))
             feats = segment_features(joints, ckpt.config.fps)
             segs = clf.predict_segments(feats)
             asked_pred.append((label, clf.predict(feats), float(np.mean([s == label for s in segs]))))
@@ -76,8 +80,8 @@ def main() -> None:
           f"{args.seed}, style guidance {'default' if args.style_guidance is None else args.style_guidance}); "
           f"rows: asked style, columns: classifier's verdict\n")
     cols = clf.labels
-    print("| asked | " + " | ".join(cols) + " | recognised | segments | 'any' called this |")
-    print("|---|" + "---:|" * (len(cols) + 3))
+    print("| asked | " + " | ".join(cols) + " | recognised | segments | 'any' called this | speed m/s |")
+    print("|---|" + "---:|" * (len(cols) + 4))
     any_pred = Counter(p for a, p, _ in asked_pred if a == "any")
     n_any = sum(any_pred.values())
     rec_all, seg_all = [], []
@@ -89,7 +93,9 @@ def main() -> None:
         rec_all.append(rec)
         seg_all.append(seg)
         print(f"| {label} | " + " | ".join(str(counts[c]) for c in cols)
-              + f" | {rec:.0%} | {seg:.0%} | {any_pred[label] / n_any:.0%} |")
+              + f" | {rec:.0%} | {seg:.0%} | {any_pred[label] / n_any:.0%} | {np.mean(speeds[label]):.2f} |")
+    print("| any (no label) | " + " | ".join(str(any_pred[c]) for c in cols)
+          + f" | - | - | - | {np.mean(speeds['any']):.2f} |")
     print(f"\nmean recognition: dances {np.mean(rec_all):.0%}, segments {np.mean(seg_all):.0%}; "
           f"chance {1 / len(labels):.0%}; wall time {time.perf_counter() - t0:.0f} s")
 
