@@ -23,8 +23,6 @@ Usage: python benchmarks/music_response.py [--checkpoint default gan] [--seconds
 from __future__ import annotations
 
 import argparse
-import ast
-import dataclasses
 import math
 import sys
 import time
@@ -35,26 +33,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def parse_settings(pairs: list[str], beat_align: float | None):
+def parse_settings(pairs: list[str], beat_align: float | None) -> dict[str, object]:
     """``key=value`` pairs (and --beat-align) -> a dict of GenerationSettings fields; SystemExit if unknown."""
-    from dancegen.generate import GenerationSettings
+    from dancegen.generate import settings_from_pairs
 
-    fields = {f.name for f in dataclasses.fields(GenerationSettings)}
-    out: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            sys.exit(f"--setting {pair!r}: expected key=value")
-        if key not in fields:
-            sys.exit(f"--setting {key}: not a GenerationSettings field (known: {', '.join(sorted(fields))})")
-        try:
-            out[key] = ast.literal_eval(raw.strip())
-        except (ValueError, SyntaxError):
-            out[key] = raw.strip()
+    try:
+        out = settings_from_pairs(pairs)
+    except ValueError as e:
+        sys.exit(str(e))
     if beat_align is not None:
-        if "beat_align" not in fields:
-            sys.exit("--beat-align: this version's GenerationSettings has no beat_align field")
         out["beat_align"] = beat_align
     return out
 

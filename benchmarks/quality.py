@@ -29,7 +29,8 @@ speed, acceleration, foot skate and PFC of every scored row (one per seed).
 With several --seed values every row is scored once per seed and shown as the median over the
 seeds (FID_k with its range). --smooth adds rows of each model's dances smoothed in time
 (dancegen.motion.smoothing), and with --smooth-gt of the real test dances smoothed the same way; --steps, --guidance and --velocity-weight change how they are sampled
-and decoded.
+and decoded, and --setting KEY=VALUE sets any other GenerationSettings field (e.g.
+guidance_interval=(0,0.5)).
 
 Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0 [1 ...]]
        [--smooth 0 [0.04 ...]] [--steps N] [--guidance G] [--velocity-weight W]
@@ -167,6 +168,9 @@ def main() -> None:
     ap.add_argument("--velocity-weight", type=float, default=None, metavar="W",
                     help="decode: weight of the model's joint-velocity outputs against its positions "
                          "(GenerationSettings.velocity_weight; 0 = positions only; default: each checkpoint's)")
+    ap.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                    help="any other GenerationSettings field for the model rows, e.g. --setting "
+                         "guidance_interval=(0.2,0.8) (repeatable)")
     ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
                     help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
@@ -183,7 +187,7 @@ def main() -> None:
     from dancegen.config import TrainConfig
     from dancegen.datasets import load_dataset
     from dancegen.evaluate import dataset_clip
-    from dancegen.generate import GenerationSettings, generate_motion
+    from dancegen.generate import GenerationSettings, generate_motion, settings_from_pairs
     from dancegen.metrics.protocols import BEAT_FPS, PROTOCOLS, resample_joints
     from dancegen.metrics.references import static_mean_pose
     from dancegen.metrics.suite import Clip, evaluate_rows
@@ -191,6 +195,13 @@ def main() -> None:
     from dancegen.motion.smoothing import smooth_joints
     from dancegen.train import OBJECTIVES, make_training_windows, prepare_data
 
+    try:
+        overrides = settings_from_pairs(args.setting)
+    except ValueError as e:
+        sys.exit(str(e))
+    own = {"seed", "guidance", "steps", "smooth", "velocity_weight", "beat_every"} & set(overrides)
+    if own:
+        sys.exit(f"--setting {', '.join(sorted(own))}: use this benchmark's own option for it")
     t_start = time.perf_counter()
 
     def say(msg: str) -> None:
@@ -246,7 +257,8 @@ def main() -> None:
         for seed in args.seed:
             vw = {} if args.velocity_weight is None else {"velocity_weight": args.velocity_weight}
             settings = GenerationSettings(seed=seed, guidance=args.guidance, steps=args.steps, smooth=0.0, **vw,
-                                          beat_every=None if args.beat_every == "auto" else float(args.beat_every))
+                                          beat_every=None if args.beat_every == "auto" else float(args.beat_every),
+                                          **overrides)
             if not walls:
                 generate_motion(ck, music[0][: 5 * fps], settings, model=model)  # warm-up
             raw = []
@@ -307,7 +319,7 @@ def main() -> None:
           f"{'each checkpoint' if args.guidance is None else args.guidance}, steps "
           f"{'each checkpoint' if args.steps is None else args.steps}, velocity weight "
           f"{'each checkpoint' if args.velocity_weight is None else f'{args.velocity_weight:g}'}, "
-          f"beat every {args.beat_every}); pool = training split "
+          f"beat every {args.beat_every}{''.join(f', {k} {v}' for k, v in overrides.items())}); pool = training split "
           f"({ev.pool_count} dances), skeletons {', '.join(ev.skeletons)}\n")  # fmt: skip
     if len(args.seed) > 1:
         print(f"Each row: the median over the {len(args.seed)} seeds of each measure (FID_k range over the seeds in "

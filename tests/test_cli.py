@@ -243,6 +243,18 @@ def test_smooth_option(song, tmp_path, capfd):
     assert s.shape == p.shape and accel(s) < 0.9 * accel(p)  # measured 0.82x on top of the velocity fusion
 
 
+def test_guidance_interval_option(song, tmp_path, capfd):
+    out = tmp_path / "g.npz"
+    for bad in (["0.6", "0.2"], ["0", "1.5"], ["nan", "1"]):
+        code, _, err = run_cli(["generate", song, "-o", out, "--guidance-interval", *bad, "--quiet"], capfd)
+        assert_clean_failure(code, err, "--guidance-interval", out)
+    every, low = tmp_path / "e.npz", tmp_path / "l.npz"
+    assert run_cli(["generate", song, "-o", every, "--guidance-interval", "0", "1", "--quiet"], capfd)[0] == 0
+    assert run_cli(["generate", song, "-o", low, "--guidance-interval", "0", "0.3", "--quiet"], capfd)[0] == 0
+    e, lo = load_motion(every).joints, load_motion(low).joints
+    assert e.shape == lo.shape and not np.allclose(e, lo)
+
+
 def test_velocity_weight_option(song, tmp_path, capfd):
     out = tmp_path / "v.npz"
     for bad in ("-1", "inf"):

@@ -80,3 +80,44 @@ def test_velocity_fusion_follows_the_checkpoint_unless_asked(tiny_checkpoint):
     np.testing.assert_allclose(plain, decode(feats, 23, 30), atol=1e-6)
     fused = generate_motion(ckpt, music, GenerationSettings(seed=2, velocity_weight=1.0)).joints
     assert fused.shape == plain.shape and not np.allclose(fused, plain)
+
+
+def test_guidance_interval_follows_the_checkpoint_unless_asked(tiny_checkpoint):
+    """Guidance at every step unless the checkpoint's config (or the settings) limit it; a config
+    without the key (older checkpoints) guides at every step."""
+    from dataclasses import replace
+
+    from dancegen.config import ModelConfig, from_dict, to_dict
+    from dancegen.errors import DancegenError
+
+    _, ckpt = tiny_checkpoint
+    assert ckpt.config.guidance_interval == [0.0, 1.0]
+    old = to_dict(ckpt.config)
+    del old["guidance_interval"]
+    assert from_dict(ModelConfig, old).guidance_interval == [0.0, 1.0]
+    for bad in ([0.6, 0.4], [0.0, 1.5], [0.5]):
+        with pytest.raises(DancegenError, match="guidance_interval"):
+            ModelConfig(guidance_interval=bad)
+    music = np.random.default_rng(6).normal(size=(60, 35)).astype(np.float32)
+    every = generate_features(ckpt, music, GenerationSettings(seed=1, guidance=3.0))
+    limited = replace(ckpt, config=replace(ckpt.config, guidance_interval=[0.0, 0.5]))
+    by_ckpt = generate_features(limited, music, GenerationSettings(seed=1, guidance=3.0))
+    asked = generate_features(ckpt, music, GenerationSettings(seed=1, guidance=3.0, guidance_interval=(0.0, 0.5)))
+    np.testing.assert_array_equal(by_ckpt, asked)
+    assert not np.allclose(by_ckpt, every)
+    every_asked = GenerationSettings(seed=1, guidance=3.0, guidance_interval=(0.0, 1.0))
+    np.testing.assert_array_equal(generate_features(limited, music, every_asked), every)
+    with pytest.raises(ValueError, match="guidance_interval"):
+        generate_features(ckpt, music, GenerationSettings(seed=1, guidance_interval=(0.7, 0.2)))
+
+
+def test_settings_from_pairs_parses_literals_and_rejects_unknown_fields():
+    from dancegen.generate import settings_from_pairs
+
+    got = settings_from_pairs(["guidance=3", "guidance_interval=(0, 0.5)", "style=waltz", " eta = 0.5 "])
+    assert got == {"guidance": 3, "guidance_interval": (0, 0.5), "style": "waltz", "eta": 0.5}
+    assert GenerationSettings(**got).guidance_interval == (0, 0.5)
+    for bad, msg in (("nonsense=1", "not a GenerationSettings field"), ("guidance", "expected key=value"),
+                     ("=3", "expected key=value")):
+        with pytest.raises(ValueError, match=msg):
+            settings_from_pairs([bad])

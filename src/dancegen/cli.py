@@ -43,6 +43,9 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same dance")
     p.add_argument("--steps", type=int, default=None, help="DDIM sampling steps (default: the checkpoint's)")
     p.add_argument("--guidance", type=float, default=None, help="classifier-free guidance weight (default: the checkpoint's)")
+    p.add_argument("--guidance-interval", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="apply the guidance only at noise levels LO..HI (0 = clean, 1 = pure noise), the plain "
+                        "conditional prediction elsewhere (default: the checkpoint's; 0 1 = every step)")
     p.add_argument("--style-label", default=None, metavar="LABEL",
                    help="dance style of a style-conditioned model (e.g. waltz, rumba; 'any' = unconditioned; "
                         "`dancegen info` lists a model's labels)")
@@ -192,7 +195,12 @@ def _settings(args):
     weight = args.velocity_weight
     if weight is not None and not (math.isfinite(weight) and weight >= 0):
         raise DancegenError(f"--velocity-weight must be 0 or more, got {weight:g}.")
+    interval = args.guidance_interval
+    if interval is not None and not 0.0 <= interval[0] <= interval[1] <= 1.0:
+        raise DancegenError(f"--guidance-interval takes LO HI with 0 <= LO <= HI <= 1, "
+                            f"got {interval[0]:g} {interval[1]:g}.")
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
+                              guidance_interval=None if interval is None else (interval[0], interval[1]),
                               style_guidance=args.style_guidance, smooth=smooth, velocity_weight=weight,
                               beat_every=None if args.beat_every == "auto" else float(args.beat_every),
                               beat_align=args.beat_align)

@@ -43,6 +43,10 @@ class ModelConfig:
     cond_drop_prob: float = 0.25  # classifier-free guidance: share of examples trained without music
     sample_steps: int = 20  # DDIM steps at generation time
     guidance: float = 2.0  # classifier-free guidance weight (1 = plain conditional)
+    # Noise levels [lo, hi] (fractions of the schedule: 0 clean, 1 pure noise) at which the guidance
+    # applies; at the other DDIM steps the plain conditional prediction (one network pass). [0, 1]:
+    # every step. Guidance at the highest levels makes the diffusion model dance worse (MODEL_CARD.md).
+    guidance_interval: list[float] = field(default_factory=lambda: [0.0, 1.0])
     velocity_weight: float = 0.0  # decode: weight of the joint-velocity outputs against the positions
     # (motion.representation.fuse_velocities; 0 = positions only); measured per checkpoint, MODEL_CARD.md
     noise_dim: int = 64  # GAN: size of the noise code z
@@ -62,6 +66,11 @@ class ModelConfig:
             raise DancegenError(f"beat_condition must be 'music' or 'motion', got {self.beat_condition!r}.")
         if self.head_kernel < 1 or self.head_kernel % 2 == 0:
             raise DancegenError(f"head_kernel must be an odd number >= 1, got {self.head_kernel}.")
+        lo_hi = list(self.guidance_interval)
+        if len(lo_hi) != 2 or not 0.0 <= lo_hi[0] <= lo_hi[1] <= 1.0:
+            raise DancegenError(f"guidance_interval must be [lo, hi] with 0 <= lo <= hi <= 1, "
+                                f"got {self.guidance_interval}.")
+        self.guidance_interval = [float(v) for v in lo_hi]
         if not self.velocity_weight >= 0:
             raise DancegenError(f"velocity_weight must be 0 or more, got {self.velocity_weight}.")
         if self.family == "gan" and (self.beat_condition != "music" or self.styles):

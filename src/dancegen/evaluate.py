@@ -51,6 +51,8 @@ def add_command(subparsers: Any) -> None:
                    help="generate with the beat-alignment time warp at this strength, 0..1 (default 0: off)")
     g.add_argument("--guidance", type=float, default=None, metavar="W",
                    help="classifier-free guidance weight (default: the checkpoint's)")
+    g.add_argument("--guidance-interval", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="guidance only at noise levels LO..HI (0 clean, 1 pure noise; default: the checkpoint's)")
     g.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
                    help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
@@ -230,7 +232,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         generated = []
         for clip, music in tqdm(list(zip(gt, music30)), desc=f"generate ({name_i})", disable=quiet, leave=False, file=sys.stderr):
             settings = GenerationSettings(seed=args.seed, steps=args.steps, beat_align=args.beat_align,
-                                          guidance=args.guidance,
+                                          guidance=args.guidance, guidance_interval=args.guidance_interval,
                                           beat_every=None if args.beat_every == "auto" else float(args.beat_every))
             motion = generate_motion(ck, music, settings, model=model)
             generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats,
@@ -240,6 +242,8 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         timings["generate" if key == "model" else f"generate_{name_i}"] = seconds
         align = f", beat-align {args.beat_align:g}" if args.beat_align else ""
         align += f", guidance {args.guidance:g}" if args.guidance is not None else ""
+        align += (f", guidance interval {args.guidance_interval[0]:g}-{args.guidance_interval[1]:g}"
+                  if args.guidance_interval is not None else "")
         align += f", beat-every {args.beat_every}" if args.beat_every != "auto" and ck.config.beat_condition == "motion" else ""
         model_rows.append((key, f"model ({name_i}, seed {args.seed}{align})", generated))
 
@@ -277,6 +281,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         "seed": args.seed,
         "steps": args.steps or ckpt.config.sample_steps,
         "guidance": args.guidance if args.guidance is not None else ckpt.config.guidance,
+        "guidance_interval": list(args.guidance_interval or ckpt.config.guidance_interval),
         "beat_every": args.beat_every,
         "seconds": args.seconds,
         "retrieval": {c.name: candidates[i].name for c, i in zip(gt, picks)},

@@ -56,11 +56,37 @@ class GenerationSettings:
     velocity_weight: float | None = None  # decode: joint positions fused with the model's own joint-
     # velocity outputs by this weight (motion.representation.fuse_velocities; 0 = positions only;
     # None = the checkpoint's ModelConfig.velocity_weight: 1 for the default, 0 for the GAN)
+    guidance_interval: tuple[float, float] | None = None  # noise levels (0 clean .. 1 pure noise) where
+    # the guidance applies, plain conditional elsewhere (None = the checkpoint's ModelConfig.guidance_interval)
+    eta: float = 0.0  # DDIM stochasticity: 0 deterministic, 1 DDPM-like fresh noise at every step
     smooth: float = 0.0  # seconds: sigma of a Gaussian low-pass of the joints along time, the last step
     # (dancegen.motion.smoothing; pinned frames of an edit kept exactly); 0 = off
     edit_draft: bool = True  # edits: face the way an unconstrained pass does at the borders, start the frames
     # next to pinned ones from the pinned pose and carry the model's error there (docs/EDITING.md); False =
     # pinning only, with the jumps it leaves blended afterwards (the sampler before the seam fix)
+
+
+def settings_from_pairs(pairs: list[str]) -> dict[str, object]:
+    """``["key=value", ...]`` -> GenerationSettings fields {key: value} (values parsed as Python
+    literals, else kept as text), for the benchmarks' ``--setting``; ValueError on a bad pair or an
+    unknown field."""
+    import ast
+    from dataclasses import fields
+
+    known = {f.name for f in fields(GenerationSettings)}
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--setting {pair!r}: expected key=value")
+        if key not in known:
+            raise ValueError(f"--setting {key}: not a GenerationSettings field (known: {', '.join(sorted(known))})")
+        try:
+            out[key] = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            out[key] = raw.strip()
+    return out
 
 
 def window_starts(num_frames: int, window: int, hop: int) -> list[int]:
@@ -96,6 +122,9 @@ def generate_features(
     diffusion = Diffusion(cfg.diffusion_steps, cfg.schedule)
     steps = settings.steps or cfg.sample_steps
     guidance = cfg.guidance if settings.guidance is None else settings.guidance
+    interval = tuple(cfg.guidance_interval if settings.guidance_interval is None else settings.guidance_interval)
+    if len(interval) != 2 or not 0.0 <= interval[0] <= interval[1] <= 1.0:
+        raise ValueError(f"guidance_interval must be (lo, hi) with 0 <= lo <= hi <= 1, got {interval}")
     w = cfg.window
     hop = settings.hop or int(round(0.7 * w))
     if not w // 2 <= hop <= w:
@@ -171,7 +200,7 @@ def generate_features(
                 draft_weight = torch.from_numpy(draft_w[1][a : a + settings.chunk_windows].copy())
             x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie, style=style_t,
                                  style_guidance=settings.style_guidance, draft=draft, draft_weight=draft_weight,
-                                 carry_frames=carry_frames)
+                                 carry_frames=carry_frames, guidance_interval=interval, eta=settings.eta)
             outs.append(x)
             prev_last = x[-1]
             done += chunk.shape[0]

@@ -112,3 +112,36 @@ def test_style_guidance_pushes_only_when_a_style_is_asked():
         # the push points away from "any": the guided sample is farther from the label-free one
         free = run([0, 0], 0.0)
         assert float((pushed - free).norm()) > float((plain - free).norm())
+
+
+def test_guidance_interval_limits_the_guidance_to_its_noise_levels():
+    cfg, m = _model()
+    d = Diffusion(cfg.diffusion_steps)
+    music = torch.randn(2, cfg.window, cfg.audio_dim)
+
+    def run(g, interval=(0.0, 1.0)):
+        return d.sample(m, music, 5, g, torch.Generator().manual_seed(3), guidance_interval=interval)
+
+    with torch.no_grad():
+        full, plain = run(3.0), run(1.0)
+        torch.testing.assert_close(run(3.0, (0.0, 1.0)), full)
+        # an interval between two visited levels (999, 749, 500, 250, 0 of 999) guides no step
+        torch.testing.assert_close(run(3.0, (0.26, 0.49)), plain)
+        low, high = run(3.0, (0.0, 0.5)), run(3.0, (0.6, 1.0))
+        for part in (low, high):
+            assert not torch.allclose(part, full) and not torch.allclose(part, plain)
+        # the last (clean) step alone: the same path as the plain sample up to it, so closer to it than full
+        last = run(3.0, (0.0, 0.0))
+        assert float((last - plain).norm()) < float((full - plain).norm())
+
+
+def test_eta_zero_is_ddim_and_eta_adds_seeded_noise():
+    cfg, m = _model()
+    d = Diffusion(cfg.diffusion_steps)
+    music = torch.randn(1, cfg.window, cfg.audio_dim)
+    with torch.no_grad():
+        base = d.sample(m, music, 4, 2.0, torch.Generator().manual_seed(0))
+        torch.testing.assert_close(d.sample(m, music, 4, 2.0, torch.Generator().manual_seed(0), eta=0.0), base)
+        a = d.sample(m, music, 4, 2.0, torch.Generator().manual_seed(0), eta=1.0)
+        b = d.sample(m, music, 4, 2.0, torch.Generator().manual_seed(0), eta=1.0)
+    assert torch.equal(a, b) and not torch.allclose(a, base) and torch.isfinite(a).all()

@@ -1,7 +1,8 @@
 """The diffusion process, kept apart from the network: schedules, noising, DDIM sampling.
 
 The network predicts x0 (clean normalised motion). Sampling is deterministic DDIM (eta = 0) over a
-configurable number of steps, with classifier-free guidance and inpainting: frames under ``mask``
+configurable number of steps (or stochastic with ``eta`` > 0), with classifier-free guidance (at every
+step or within an interval of noise levels) and inpainting: frames under ``mask``
 are held to ``known`` values (noised to the current level), an optional ``draft`` moves the sample
 once, at a high noise level, towards given values (edits: the frames next to pinned ones start from
 the pinned pose), and an optional ``tie`` callback rewrites the sample after every step (long-form
@@ -90,13 +91,22 @@ class Diffusion:
         draft_weight: torch.Tensor | None = None,
         draft_level: float = DRAFT_LEVEL,
         carry_frames: int = 0,
+        guidance_interval: tuple[float, float] = (0.0, 1.0),
+        eta: float = 0.0,
     ) -> torch.Tensor:
         """DDIM sample of normalised motion (B, T, D) for conditioning rows (B, T, C) [+ style (B,)].
 
         ``guidance`` w mixes predictions as uncond + w (cond - uncond); w = 1 skips the unconditional
-        pass. ``style_guidance`` s > 0 with a style label adds s (cond - cond with style "any"):
-        classifier-free guidance on the label alone (one more network pass per step). ``known``/``mask`` (B, T, D) pin masked entries (inpainting); ``tie`` maps the sample
-        to a consistent one after each step.
+        pass. ``guidance_interval`` (lo, hi): the guidance applies only at the steps whose noise
+        level t / (steps - 1) lies in [lo, hi] (0 = clean, 1 = pure noise); the others take the
+        plain conditional prediction, one network pass (Kynkaanniemi et al. 2024, "Applying guidance
+        in a limited interval"; for this model guidance at the high levels makes the dance worse:
+        docs/MODEL_CARD.md). ``style_guidance`` s > 0 with a style label adds s (cond - cond with
+        style "any"): classifier-free guidance on the label alone (one more network pass per step,
+        at every step). ``known``/``mask`` (B, T, D) pin masked entries (inpainting); ``tie`` maps
+        the sample to a consistent one after each step. ``eta``: 0 is deterministic DDIM; eta > 0
+        adds fresh noise (from ``generator``) at each step, eta = 1 as in DDPM (Song et al. 2021,
+        eq. 16).
 
         ``draft``/``draft_weight`` (B, T, D): once, at the first step whose level is at most
         ``draft_level`` (a fraction of the schedule), the sample moves to the draft noised to that
@@ -116,14 +126,11 @@ class Diffusion:
         dim = model.motion_dim
         noise = torch.randn((b, n, dim), generator=generator, device="cpu").to(device)
         x = noise
-        contexts = [model.encode_music(music, style)]
-        if guidance != 1.0:
-            contexts.append(model.null_context(b))
+        cond_ctx = model.encode_music(music, style)
+        null_ctx = model.null_context(b) if guidance != 1.0 else None
         use_style = style_guidance > 0 and style is not None and bool((style != 0).any())
-        if use_style:
-            contexts.append(model.encode_music(music, torch.zeros_like(style)))
-        context = torch.cat(contexts, dim=0)
-        passes = len(contexts)
+        free_ctx = model.encode_music(music, torch.zeros_like(style)) if use_style else None
+        lo, hi = guidance_interval
         steps = self.ddim_timesteps(num_steps)
         carry = _carry_plan(mask, carry_frames) if known is not None and mask is not None and carry_frames > 0 else []
         if carry:  # a free frame near two borders gets their weighted mean, not their sum
@@ -141,15 +148,18 @@ class Diffusion:
             if tie is not None:
                 x = tie(x)
             tt = torch.full((x.shape[0],), t, device=device, dtype=torch.long)
-            if passes > 1:
-                preds = model.denoise(x.repeat(passes, 1, 1), tt.repeat(passes), context).chunk(passes, dim=0)
+            guided = null_ctx is not None and lo <= t / max(1, self.steps - 1) <= hi
+            parts = [cond_ctx] + ([null_ctx] if guided else []) + ([free_ctx] if use_style else [])
+            if len(parts) > 1:
+                n_p = len(parts)
+                preds = model.denoise(x.repeat(n_p, 1, 1), tt.repeat(n_p), torch.cat(parts, dim=0)).chunk(n_p, dim=0)
                 cond = x0 = preds[0]
-                if guidance != 1.0:
+                if guided:
                     x0 = preds[1] + guidance * (cond - preds[1])
                 if use_style:
                     x0 = x0 + style_guidance * (cond - preds[-1])
             else:
-                x0 = model.denoise(x, tt, context)
+                x0 = model.denoise(x, tt, cond_ctx)
             if carry:
                 shift = torch.zeros_like(x0)
                 for row, edge, frames, weight, cols in carry:
@@ -165,7 +175,10 @@ class Diffusion:
             ab = float(self.alphas_cumprod[t])
             ab_next = float(self.alphas_cumprod[steps[i + 1]])
             eps = (x - math.sqrt(ab) * x0) / math.sqrt(1 - ab)
-            x = math.sqrt(ab_next) * x0 + math.sqrt(1 - ab_next) * eps
+            sigma = eta * math.sqrt((1 - ab_next) / (1 - ab) * (1 - ab / ab_next)) if eta > 0 else 0.0
+            x = math.sqrt(ab_next) * x0 + math.sqrt(max(0.0, 1 - ab_next - sigma * sigma)) * eps
+            if sigma > 0:
+                x = x + sigma * torch.randn(x.shape, generator=generator, device="cpu").to(device)
         return x
 
 
