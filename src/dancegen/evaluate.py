@@ -53,6 +53,8 @@ def add_command(subparsers: Any) -> None:
                    help="classifier-free guidance weight (default: the checkpoint's)")
     g.add_argument("--guidance-interval", type=float, nargs=2, default=None, metavar=("LO", "HI"),
                    help="guidance only at noise levels LO..HI (0 clean, 1 pure noise; default: the checkpoint's)")
+    g.add_argument("--velocity-weight", type=float, default=None, metavar="W",
+                   help="decode: weight of the model's joint-velocity outputs (0 = positions only; default: the checkpoint's)")
     g.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
                    help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
@@ -233,6 +235,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         for clip, music in tqdm(list(zip(gt, music30)), desc=f"generate ({name_i})", disable=quiet, leave=False, file=sys.stderr):
             settings = GenerationSettings(seed=args.seed, steps=args.steps, beat_align=args.beat_align,
                                           guidance=args.guidance, guidance_interval=args.guidance_interval,
+                                          velocity_weight=args.velocity_weight,
                                           beat_every=None if args.beat_every == "auto" else float(args.beat_every))
             motion = generate_motion(ck, music, settings, model=model)
             generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats,
@@ -244,6 +247,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         align += f", guidance {args.guidance:g}" if args.guidance is not None else ""
         align += (f", guidance interval {args.guidance_interval[0]:g}-{args.guidance_interval[1]:g}"
                   if args.guidance_interval is not None else "")
+        align += f", velocity weight {args.velocity_weight:g}" if args.velocity_weight is not None else ""
         align += f", beat-every {args.beat_every}" if args.beat_every != "auto" and ck.config.beat_condition == "motion" else ""
         model_rows.append((key, f"model ({name_i}, seed {args.seed}{align})", generated))
 
@@ -282,6 +286,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
         "steps": args.steps or ckpt.config.sample_steps,
         "guidance": args.guidance if args.guidance is not None else ckpt.config.guidance,
         "guidance_interval": list(args.guidance_interval or ckpt.config.guidance_interval),
+        "velocity_weight": args.velocity_weight if args.velocity_weight is not None else ckpt.config.velocity_weight,
         "beat_every": args.beat_every,
         "seconds": args.seconds,
         "retrieval": {c.name: candidates[i].name for c, i in zip(gt, picks)},
