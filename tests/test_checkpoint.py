@@ -101,8 +101,8 @@ def test_builtin_gan_is_shipped_and_generates():
 def test_shipped_default_moves_within_the_measured_bounds(dwm_root):
     """Regression guard (dance-realism issue): on 20 s of the held-out DANCE_C_7 the shipped model's
     mean joint speed and acceleration, relative to the real dance's on the same clip, stay where
-    docs/MODEL_CARD.md measured them: speed 0.76x / 0.79x and acceleration 0.95x / 0.99x the real
-    dance's for seeds 0 / 1 as shipped (12 sampling steps, guidance 4 within noise levels 0-0.5,
+    docs/MODEL_CARD.md measured them: speed 0.76x / 0.81x and acceleration 0.92x / 0.98x the real
+    dance's for seeds 0 / 1 as shipped (12 sampling steps, guidance 5 within noise levels 0.05-0.5,
     velocity fusion 2; 0.47x / 0.55x and 0.50x / 0.55x at 10 steps, guidance 2 at every step, fusion
     1; 0.59x / 0.71x and 0.96x / 1.12x at 20 steps without fusion; the previous default: 0.3x speed,
     2x acceleration)."""

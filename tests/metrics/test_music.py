@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dancegen.metrics.music import (
@@ -130,7 +130,10 @@ def test_movement_tempo_counts_speed_cycles():
 @settings(max_examples=25, deadline=None)
 @given(st.floats(0.35, 2.5), st.sampled_from(FPS_CHOICES), st.integers(0, 10_000), st.sampled_from([0.8, 1.25]))
 def test_movement_tempo_of_a_periodic_dance_and_its_time_scaling(period, fps, seed, rate):
-    # 24-171 cycles per minute (faster random patterns with 4 harmonics alias at 25 fps)
+    # 24-171 cycles per minute, and at least 12.5 frames per cycle (10 after the 1.25x scaling): with
+    # fewer, a random pattern of 4 harmonics is sampled too coarsely for its cycle to stand out (at
+    # 25 fps, 0.375-s cycles of seed 1 read as 3 cycles)
+    assume(period * fps >= 12.5)
     j = periodic_dance(period, fps, 30.0, seed)
     j += 0.002 * np.random.default_rng(seed + 1).normal(size=j.shape)
     bpm = movement_tempo(j, fps)
