@@ -201,6 +201,10 @@ def test_bad_arguments(files, synth, tmp_path, capfd):
     assert_clean_failure(code, err, "unknown protocol lodge")
     code, _, err = run_cli(["evaluate", "--dataset", "nosuch", "--data-root", synth, "--quiet"], capfd)
     assert_clean_failure(code, err, "unknown dataset 'nosuch'")
+    for flag, values in (("--guidance-interval", ["0.7", "0.2"]), ("--velocity-weight", ["-1"])):
+        code, _, err = run_cli(["evaluate", "--dataset", "synthetic", "--data-root", synth, flag, *values, "--quiet"],
+                               capfd)
+        assert_clean_failure(code, err, flag)
     existing = tmp_path / "out.json"
     existing.write_text("{}")
     code, _, err = run_cli(["evaluate", "--gt", gt, "--pred", pred, "--json", existing], capfd)

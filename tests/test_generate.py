@@ -121,3 +121,12 @@ def test_settings_from_pairs_parses_literals_and_rejects_unknown_fields():
                      ("=3", "expected key=value")):
         with pytest.raises(ValueError, match=msg):
             settings_from_pairs([bad])
+
+
+@given(st.floats(allow_nan=True), st.floats(allow_nan=True))
+@settings(max_examples=200, deadline=None)
+def test_a_guidance_interval_is_an_ordered_pair_within_zero_and_one(lo, hi):
+    from dancegen.config import is_guidance_interval
+
+    assert is_guidance_interval((lo, hi)) == (0.0 <= lo <= hi <= 1.0)
+    assert not is_guidance_interval((lo,)) and not is_guidance_interval((lo, hi, hi)) and not is_guidance_interval(None)

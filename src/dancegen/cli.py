@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args):
+    from dancegen.config import is_guidance_interval
     from dancegen.generate import GenerationSettings
 
     if not 0.0 <= args.beat_align <= 1.0:
@@ -196,7 +197,7 @@ def _settings(args):
     if weight is not None and not (math.isfinite(weight) and weight >= 0):
         raise DancegenError(f"--velocity-weight must be 0 or more, got {weight:g}.")
     interval = args.guidance_interval
-    if interval is not None and not 0.0 <= interval[0] <= interval[1] <= 1.0:
+    if interval is not None and not is_guidance_interval(interval):
         raise DancegenError(f"--guidance-interval takes LO HI with 0 <= LO <= HI <= 1, "
                             f"got {interval[0]:g} {interval[1]:g}.")
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,

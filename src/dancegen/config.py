@@ -18,6 +18,15 @@ from dancegen.errors import DancegenError
 T = TypeVar("T")
 
 
+def is_guidance_interval(value: Any) -> bool:
+    """True for a pair (lo, hi) of noise levels with 0 <= lo <= hi <= 1 (NaN fails)."""
+    try:
+        lo, hi = value
+        return bool(0.0 <= float(lo) <= float(hi) <= 1.0)
+    except (TypeError, ValueError):
+        return False
+
+
 @dataclass
 class ModelConfig:
     """Shape of a model (everything needed to rebuild it): the diffusion denoiser or the GAN."""
@@ -66,11 +75,10 @@ class ModelConfig:
             raise DancegenError(f"beat_condition must be 'music' or 'motion', got {self.beat_condition!r}.")
         if self.head_kernel < 1 or self.head_kernel % 2 == 0:
             raise DancegenError(f"head_kernel must be an odd number >= 1, got {self.head_kernel}.")
-        lo_hi = list(self.guidance_interval)
-        if len(lo_hi) != 2 or not 0.0 <= lo_hi[0] <= lo_hi[1] <= 1.0:
+        if not is_guidance_interval(self.guidance_interval):
             raise DancegenError(f"guidance_interval must be [lo, hi] with 0 <= lo <= hi <= 1, "
                                 f"got {self.guidance_interval}.")
-        self.guidance_interval = [float(v) for v in lo_hi]
+        self.guidance_interval = [float(v) for v in self.guidance_interval]
         if not self.velocity_weight >= 0:
             raise DancegenError(f"velocity_weight must be 0 or more, got {self.velocity_weight}.")
         if self.family == "gan" and (self.beat_condition != "music" or self.styles):

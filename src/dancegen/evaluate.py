@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -83,6 +84,7 @@ def add_command(subparsers: Any) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
+    from dancegen.config import is_guidance_interval
     from dancegen.metrics import EvaluationError
     from dancegen.metrics.protocols import PROTOCOLS
 
@@ -98,6 +100,11 @@ def _check_args(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
         raise EvaluationError(f"--limit must be at least 2 (FID needs two clips), got {args.limit}.")
     if args.seconds is not None and not args.seconds > 0:
         raise EvaluationError(f"--seconds must be positive, got {args.seconds}.")
+    if args.guidance_interval is not None and not is_guidance_interval(args.guidance_interval):
+        lo, hi = args.guidance_interval
+        raise EvaluationError(f"--guidance-interval takes LO HI with 0 <= LO <= HI <= 1, got {lo:g} {hi:g}.")
+    if args.velocity_weight is not None and not (math.isfinite(args.velocity_weight) and args.velocity_weight >= 0):
+        raise EvaluationError(f"--velocity-weight must be 0 or more, got {args.velocity_weight:g}.")
     names = tuple(dict.fromkeys(s.strip() for s in args.protocols.split(",") if s.strip()))
     unknown = [n for n in names if n not in PROTOCOLS]
     if unknown or not names:

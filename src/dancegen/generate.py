@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dancegen.checkpoint import Checkpoint, load_checkpoint
+from dancegen.config import is_guidance_interval
 from dancegen.constraints import (
     CARRY_S,
     Constraint,
@@ -123,7 +124,7 @@ def generate_features(
     steps = settings.steps or cfg.sample_steps
     guidance = cfg.guidance if settings.guidance is None else settings.guidance
     interval = tuple(cfg.guidance_interval if settings.guidance_interval is None else settings.guidance_interval)
-    if len(interval) != 2 or not 0.0 <= interval[0] <= interval[1] <= 1.0:
+    if not is_guidance_interval(interval):
         raise ValueError(f"guidance_interval must be (lo, hi) with 0 <= lo <= hi <= 1, got {interval}")
     w = cfg.window
     hop = settings.hop or int(round(0.7 * w))
