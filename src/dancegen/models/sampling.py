@@ -126,10 +126,15 @@ class Diffusion:
         dim = model.motion_dim
         noise = torch.randn((b, n, dim), generator=generator, device="cpu").to(device)
         x = noise
-        cond_ctx = model.encode_music(music, style)
-        null_ctx = model.null_context(b) if guidance != 1.0 else None
         use_style = style_guidance > 0 and style is not None and bool((style != 0).any())
-        free_ctx = model.encode_music(music, torch.zeros_like(style)) if use_style else None
+        # the contexts of one step's passes, built once: conditional [+ style "any"], and with guidance
+        # conditional + null [+ style "any"] (the null pass only at the steps inside the interval)
+        plain = [model.encode_music(music, style)]
+        if use_style:
+            plain.append(model.encode_music(music, torch.zeros_like(style)))
+        contexts = {False: torch.cat(plain, dim=0)}
+        if guidance != 1.0:
+            contexts[True] = torch.cat([plain[0], model.null_context(b), *plain[1:]], dim=0)
         lo, hi = guidance_interval
         steps = self.ddim_timesteps(num_steps)
         carry = _carry_plan(mask, carry_frames) if known is not None and mask is not None and carry_frames > 0 else []
@@ -148,18 +153,18 @@ class Diffusion:
             if tie is not None:
                 x = tie(x)
             tt = torch.full((x.shape[0],), t, device=device, dtype=torch.long)
-            guided = null_ctx is not None and lo <= t / max(1, self.steps - 1) <= hi
-            parts = [cond_ctx] + ([null_ctx] if guided else []) + ([free_ctx] if use_style else [])
-            if len(parts) > 1:
-                n_p = len(parts)
-                preds = model.denoise(x.repeat(n_p, 1, 1), tt.repeat(n_p), torch.cat(parts, dim=0)).chunk(n_p, dim=0)
+            guided = True in contexts and lo <= t / max(1, self.steps - 1) <= hi
+            context = contexts[guided]
+            n_p = context.shape[0] // b
+            if n_p > 1:
+                preds = model.denoise(x.repeat(n_p, 1, 1), tt.repeat(n_p), context).chunk(n_p, dim=0)
                 cond = x0 = preds[0]
                 if guided:
                     x0 = preds[1] + guidance * (cond - preds[1])
                 if use_style:
                     x0 = x0 + style_guidance * (cond - preds[-1])
             else:
-                x0 = model.denoise(x, tt, cond_ctx)
+                x0 = model.denoise(x, tt, context)
             if carry:
                 shift = torch.zeros_like(x0)
                 for row, edge, frames, weight, cols in carry:
