@@ -33,7 +33,7 @@ and decoded, and --setting KEY=VALUE sets any other GenerationSettings field (e.
 guidance_interval=(0,0.5)).
 
 Usage: python benchmarks/quality.py [--checkpoint default [gan DIR ...]] [--seconds 30] [--seed 0 [1 ...]]
-       [--smooth 0 [0.04 ...]] [--steps N] [--guidance G] [--velocity-weight W]
+       [--smooth 0 [0.04 ...]] [--steps N] [--guidance G] [--velocity-weight W] [--setting KEY=VALUE ...]
        [--data-root ../shared/data/dance_with_melody] [--per-song] [--json PATH]
 """
 
