@@ -7,12 +7,14 @@ For the first --seconds seconds of each held-out song (DANCE_C_7, R_5, W_1, W_16
 - beat-hit rate: share of music beats with a Bailando motion beat within ±0.1 s;
 - energy following: Pearson r of the music's loudness and the mean joint speed (Gaussian sigma 1 s);
 - tempo following (models only): each song excerpt is time-stretched to 0.8x and 1.25x tempo
-  (librosa.effects.time_stretch), a dance generated for each version, and the movement tempo
-  ratio to the unstretched dance's compared with 0.8 / 1.25: octave-tolerant error in percent,
-  mean over the --tempo-songs first songs.
+  (librosa.effects.time_stretch), a dance generated for each version, and its tempo ratio to the
+  unstretched dance's (matched speed autocorrelations, metrics.music.tempo_ratio) compared with
+  0.8 / 1.25: octave-tolerant error in percent, mean over the --tempo-songs first songs; the
+  ratio of the two movement tempi (the definition before 2026-11-28) is printed beside it.
 
 Rows: ground truth; GT with mismatched music (each dance against the next song's beats and
-loudness); one row per --checkpoint. Definitions: docs/METRICS.md, "Music responsiveness";
+loudness); per --checkpoint, its dances, and the same dances against the next song's music (how
+much of the beat-hit rate is the dance's own music rather than its accent rate). Definitions: docs/METRICS.md, "Music responsiveness";
 code: src/dancegen/metrics/music.py. The numbers come from the same suite code as
 `dancegen evaluate` (protocols bailando, fact, fixed, music), on shorter excerpts.
 
@@ -106,6 +108,7 @@ def main() -> None:
             m = generate_motion(ck, music[: int(round(c.duration * fps))], settings, model=model)
             clips.append(Clip(c.name, m.joints, m.fps, m.skeleton, c.style, c.music_beats, c.music_name, c.music_loudness))
         rows.append((f"model_{name}", f"model ({name})", clips))
+        rows.append((f"mismatched_{name}", f"model ({name}) vs mismatched music", mismatched_music(clips)))
         timings[f"generate {name}"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -130,38 +133,41 @@ def main() -> None:
     print(f"\nMusic responsiveness on the Dance-with-Melody test split ({len(gt)} songs, first {args.seconds:g} s each; "
           f"tempo following on {min(args.tempo_songs, len(gt))} songs), seed {args.seed}, settings: {desc}\n")
     head = ("| row | BAS (Bailando) | BAS (FACT) | BAS (FACT, native fps) | beat-hit % | energy r | "
-            "tempo err % 0.8x | tempo err % 1.25x |")
+            "tempo err % 0.8x | tempo err % 1.25x | BPM-ratio err % 0.8x | BPM-ratio err % 1.25x |")
     print(head)
-    print("|---|" + "---:|" * 7)
+    print("|---|" + "---:|" * 9)
     for r in ev.rows:
         m = r.metrics
         hit = m["music"]["beat_hit"]
         cells = [_fmt(m["bailando"]["BAS"], ".4f"), _fmt(m["fact"]["BAS"], ".4f"), _fmt(m["fixed"]["BAS_fact"], ".4f"),
                  _fmt(None if hit is None else 100 * hit, ".1f"), _fmt(m["music"]["energy_r"], "+.3f")]
         name = r.key[len("model_"):] if r.key.startswith("model_") else None
-        for rate in STRETCHES:
-            if name is None:
-                cells.append("n/a")
-                continue
-            errs = [t["rates"][rate]["error_pct"] for t in tempo[name]]
-            ok = [e for e in errs if math.isfinite(e)]
-            cell = _fmt(float(np.mean(ok)) if ok else None, ".1f")
-            cells.append(cell if len(ok) == len(errs) else f"{cell} ({len(ok)}/{len(errs)} songs)")
+        for field in ("error_pct", "bpm_error_pct"):
+            for rate in STRETCHES:
+                if name is None:
+                    cells.append("n/a")
+                    continue
+                errs = [t["rates"][rate][field] for t in tempo[name]]
+                ok = [e for e in errs if math.isfinite(e)]
+                cell = _fmt(float(np.mean(ok)) if ok else None, ".1f")
+                cells.append(cell if len(ok) == len(errs) else f"{cell} ({len(ok)}/{len(errs)} songs)")
         print(f"| {r.label} | " + " | ".join(cells) + " |")
 
     print("\nPer song: music tempo (librosa) | GT movement tempo | per model: movement tempo of the dance at 1x / "
-          "0.8x / 1.25x (ratios; octave-tolerant error %)")
+          "0.8x / 1.25x (tempo ratio, autocorrelation match, octave-tolerant error %; BPM ratio, its error %)")
     for i, c in enumerate(gt):
         line = f"  {c.name:<11} music {music_tempo[c.name]:6.1f} BPM | GT {_fmt(movement_tempo(c.joints, c.fps), '5.1f')}"
         for name in args.checkpoint:
             if i >= len(tempo[name]):
                 continue
             t = tempo[name][i]
-            parts = [f"{_fmt(t['rates'][r]['bpm'], '.1f')} ({_fmt(t['rates'][r]['ratio'], '.2f')}; "
-                     f"{_fmt(t['rates'][r]['error_pct'], '.0f')}%)" for r in STRETCHES]
+            parts = [f"{_fmt(t['rates'][r]['bpm'], '.1f')} ({_fmt(t['rates'][r]['ratio'], '.2f')}, "
+                     f"{_fmt(t['rates'][r]['match'], '.2f')}, {_fmt(t['rates'][r]['error_pct'], '.0f')}%; "
+                     f"{_fmt(t['rates'][r]['bpm_ratio'], '.2f')}, {_fmt(t['rates'][r]['bpm_error_pct'], '.0f')}%)"
+                     for r in STRETCHES]
             line += f" | {name}: {_fmt(t['base_bpm'], '.1f')} / " + " / ".join(parts)
         print(line)
-    beats = {r.label: np.mean([s.motion_beats_per_s for s in r.scores]) for r in ev.rows if r.key != "mismatched_music"}
+    beats = {r.label: np.mean([s.motion_beats_per_s for s in r.scores]) for r in ev.rows if not r.key.startswith("mismatched")}
     print("\nmotion beats per second (Bailando minima; beat-hit by chance ~ 1 - exp(-0.2 x rate)): "
           + ", ".join(f"{k} {v:.2f}" for k, v in beats.items()))
     timings["total"] = time.perf_counter() - t_all

@@ -171,7 +171,7 @@ def main() -> None:
     ap.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                     help="any other GenerationSettings field for the model rows, e.g. --setting "
                          "guidance_interval=(0.2,0.8) (repeatable)")
-    ap.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
+    ap.add_argument("--beat-every", default="auto", choices=["auto", "beat", "0.5", "1", "2", "3", "4"],
                     help="motion-beat models: accent every n-th music beat (default auto: the learned tempo)")
     args = ap.parse_args()
     if not args.seconds > 0:
@@ -188,6 +188,7 @@ def main() -> None:
     from dancegen.datasets import load_dataset
     from dancegen.evaluate import dataset_clip
     from dancegen.generate import GenerationSettings, generate_motion, settings_from_pairs
+    from dancegen.models.conditioning import parse_beat_every
     from dancegen.metrics.protocols import BEAT_FPS, PROTOCOLS, resample_joints
     from dancegen.metrics.references import static_mean_pose
     from dancegen.metrics.suite import Clip, evaluate_rows
@@ -257,7 +258,7 @@ def main() -> None:
         for seed in args.seed:
             vw = {} if args.velocity_weight is None else {"velocity_weight": args.velocity_weight}
             settings = GenerationSettings(seed=seed, guidance=args.guidance, steps=args.steps, smooth=0.0, **vw,
-                                          beat_every=None if args.beat_every == "auto" else float(args.beat_every),
+                                          beat_every=parse_beat_every(args.beat_every),
                                           **overrides)
             if not walls:
                 generate_motion(ck, music[0][: 5 * fps], settings, model=model)  # warm-up

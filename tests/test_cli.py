@@ -225,6 +225,12 @@ def test_style_label_and_beat_options(song, tmp_path, capfd):
     assert not np.array_equal(load_motion(waltz).joints, load_motion(unguided).joints)
     assert run_cli(["generate", song, "-o", every, "--beat-every", "1", "--quiet"], capfd)[0] == 0
     assert not np.array_equal(load_motion(waltz).joints, p) and not np.array_equal(load_motion(every).joints, p)
+    on_beat = tmp_path / "b.npz"
+    assert run_cli(["generate", song, "-o", on_beat, "--beat-every", "beat", "--quiet"], capfd)[0] == 0
+    assert not np.array_equal(load_motion(on_beat).joints, p)
+    with pytest.raises(SystemExit) as exit_:  # argparse refuses it before anything runs
+        run_cli(["generate", song, "-o", out, "--beat-every", "fast", "--quiet"], capfd)
+    assert exit_.value.code == 2 and "--beat-every" in capfd.readouterr().err and not out.exists()
 
 
 def test_smooth_option(song, tmp_path, capfd):

@@ -52,10 +52,11 @@ def _add_generation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-guidance", type=float, default=2.0, metavar="S",
                    help="with --style-label: extra guidance towards the label (default 2; 0 = off; "
                         "5 pushes harder, docs/MODEL_CARD.md)")
-    p.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
+    p.add_argument("--beat-every", default="auto", choices=["auto", "beat", "0.5", "1", "2", "3", "4"],
                    help="beat-conditioned models: accent every n-th music beat (default auto: n = 0.5, 1, 2 or 4, the "
-                        "octave whose interval is closest to the movement tempo of the training dances, so the dance "
-                        "follows the song's tempo; 1: every beat, more on the beat but less natural; 3: every bar "
+                        "octave whose interval is closest to the movement tempo of the training dances, about one "
+                        "accent per bar, so the dance follows the song's tempo; beat: the octave closest to 90 BPM, "
+                        "one accent per felt beat: on the beat, less natural; 1: every tracked beat; 3: every bar "
                         "of a waltz; docs/MODEL_CARD.md)")
     p.add_argument("--beat-align", type=float, default=0.0, metavar="S",
                    help="time-warp the dance so its accents move onto the music beats, strength 0..1 (default 0: off)")
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args):
     from dancegen.config import is_guidance_interval
     from dancegen.generate import GenerationSettings
+    from dancegen.models.conditioning import parse_beat_every
 
     if not 0.0 <= args.beat_align <= 1.0:
         raise DancegenError(f"--beat-align takes a strength between 0 and 1, got {args.beat_align:g}.")
@@ -203,7 +205,7 @@ def _settings(args):
     return GenerationSettings(seed=args.seed, steps=args.steps, guidance=args.guidance, style=args.style_label,
                               guidance_interval=None if interval is None else (interval[0], interval[1]),
                               style_guidance=args.style_guidance, smooth=smooth, velocity_weight=weight,
-                              beat_every=None if args.beat_every == "auto" else float(args.beat_every),
+                              beat_every=parse_beat_every(args.beat_every),
                               beat_align=args.beat_align)
 
 

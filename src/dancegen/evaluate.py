@@ -56,8 +56,9 @@ def add_command(subparsers: Any) -> None:
                    help="guidance only at noise levels LO..HI (0 clean, 1 pure noise; default: the checkpoint's)")
     g.add_argument("--velocity-weight", type=float, default=None, metavar="W",
                    help="decode: weight of the model's joint-velocity outputs (0 = positions only; default: the checkpoint's)")
-    g.add_argument("--beat-every", default="auto", choices=["auto", "0.5", "1", "2", "3", "4"],
-                   help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo)")
+    g.add_argument("--beat-every", default="auto", choices=["auto", "beat", "0.5", "1", "2", "3", "4"],
+                   help="motion-beat models: accent every n-th music beat (auto: closest to the learned tempo; "
+                        "beat: closest to 90 BPM)")
     g.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N songs of the split")
     g.add_argument("--seconds", type=float, default=None, metavar="S",
                    help="only the first S seconds of each song (test songs and retrieval candidates)")
@@ -176,6 +177,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
     from dancegen.datasets import load_dataset
     from dancegen.errors import DatasetError
     from dancegen.generate import GenerationSettings, generate_motion
+    from dancegen.models.conditioning import parse_beat_every
     from dancegen.metrics import EvaluationError
     from dancegen.metrics.protocols import BEAT_FPS
     from dancegen.metrics.references import mismatched_music, nearest_neighbours, retrieved, static_mean_pose
@@ -243,7 +245,7 @@ def _dataset_rows(args: argparse.Namespace, timings: dict[str, float]):
             settings = GenerationSettings(seed=args.seed, steps=args.steps, beat_align=args.beat_align,
                                           guidance=args.guidance, guidance_interval=args.guidance_interval,
                                           velocity_weight=args.velocity_weight,
-                                          beat_every=None if args.beat_every == "auto" else float(args.beat_every))
+                                          beat_every=parse_beat_every(args.beat_every))
             motion = generate_motion(ck, music, settings, model=model)
             generated.append(Clip(clip.name, motion.joints, motion.fps, motion.skeleton, clip.style, clip.music_beats,
                                   clip.music_name, clip.music_loudness))  # fmt: skip

@@ -49,10 +49,11 @@ class GenerationSettings:
     style: str | None = None  # style label of a style-conditioned model (None / "any": unconditioned)
     style_guidance: float = 2.0  # extra guidance on the style label alone, used only when a style is
     # asked (0: off; one more network pass per step; see models.sampling and docs/MODEL_CARD.md)
-    beat_every: float | None = None  # "motion"-beat models: accent every n-th music beat (None, the
-    # default: the octave n in 0.5, 1, 2, 4 whose interval is closest to the movement period learned
-    # from the training dances; 1 = every beat: more accents on the beat, less natural motion; 3 =
-    # every bar of a waltz; docs/MODEL_CARD.md)
+    beat_every: float | str | None = None  # "motion"-beat models: accent every n-th music beat (None or
+    # "auto", the default: the octave n in 0.5, 1, 2, 4 whose interval is closest to the movement period
+    # learned from the training dances, about one accent per bar; "beat": the octave closest to 90 BPM, one
+    # accent per felt beat, on the beat but less natural; 1 = every tracked beat; 3 = every bar of a
+    # waltz; models.conditioning, docs/MODEL_CARD.md)
     beat_align: float = 0.0  # 0..1: strength of the final time warp onto the music beats (dancegen.beat_align)
     velocity_weight: float | None = None  # decode: joint positions fused with the model's own joint-
     # velocity outputs by this weight (motion.representation.fuse_velocities; 0 = positions only;

@@ -21,6 +21,7 @@ from dancegen.metrics.music import (
     loudness_db,
     movement_tempo,
     tempo_following,
+    tempo_ratio,
     tempo_ratio_error,
     time_stretch,
 )
@@ -142,6 +143,55 @@ def test_movement_tempo_of_a_periodic_dance_and_its_time_scaling(period, fps, se
         assert movement_tempo(resample_joints(j, fps * rate, fps), fps) == pytest.approx(bpm * rate, rel=0.03)
 
 
+# ----------------------------------------------------------------------------------------------
+# tempo ratio by autocorrelation matching
+
+
+@pytest.mark.parametrize("fps", FPS_CHOICES)
+def test_tempo_ratio_of_a_dance_played_faster_or_slower(fps):
+    j = bob(100, fps, noise=0.003)
+    ratio, match = tempo_ratio(j, fps, j, fps)
+    assert ratio == pytest.approx(1.0, abs=0.003) and match == pytest.approx(1.0, abs=1e-6)
+    for rate in (0.8, 1.25, 1.6):
+        played = resample_joints(j, fps * rate, fps)  # the same recording at another speed
+        ratio, match = tempo_ratio(j, fps, played, fps)
+        assert ratio == pytest.approx(rate, rel=0.01) and match > 0.95
+        # and the other way round, and against a bob made at that tempo, at another frame rate
+        assert tempo_ratio(played, fps, j, fps)[0] == pytest.approx(1 / rate, rel=0.01)
+        assert tempo_ratio(j, fps, bob(100 * rate, 60, noise=0.003), 60)[0] == pytest.approx(rate, rel=0.01)
+
+
+def two_level_dance(beat_s: float, bar_beats: int, bar_weight: float, fps: float, seconds: float) -> np.ndarray:
+    """Two joints bobbing on every beat, two swaying once per bar of ``bar_beats`` beats (amplitude
+    x ``bar_weight``): a dance with speed periodicities at two metrical levels."""
+    t = np.arange(int(round(seconds * fps))) / fps
+    p = np.zeros((t.size, 4, 3))
+    p[:, :2, 1] = 0.9 + 0.04 * np.cos(np.pi * t / beat_s)[:, None] + np.array([0.0, 0.5])
+    p[:, 2:, 0] = 0.1 * bar_weight * np.cos(np.pi * t / (bar_beats * beat_s))[:, None] + np.array([0.0, 0.3])
+    return p
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.4, 0.8), st.sampled_from([2, 3, 4]), st.floats(0.2, 3.0), st.sampled_from([0.8, 1.25]))
+def test_tempo_ratio_does_not_depend_on_which_metrical_level_is_strongest(beat_s, bar_beats, bar_weight, rate):
+    # the movement tempo of such a dance is the beat or the bar level depending on their weights;
+    # the autocorrelation match takes both levels at once, so the ratio is the time scaling
+    fps = 30
+    j = two_level_dance(beat_s, bar_beats, bar_weight, fps, 30.0)
+    played = resample_joints(j, fps * rate, fps)
+    ratio, match = tempo_ratio(j, fps, played, fps)
+    assert ratio == pytest.approx(rate, rel=0.02) and match > 0.9
+    assert tempo_ratio_error(ratio, rate, octave=False) < 2
+
+
+def test_tempo_ratio_undefined():
+    still = np.ones((900, 4, 3))
+    assert all(math.isnan(v) for v in tempo_ratio(still, 30, bob(100, 30), 30))
+    assert all(math.isnan(v) for v in tempo_ratio(bob(100, 30), 30, still, 30))
+    short = bob(100, 30, seconds=3.0)  # a third of it is 1 s: lags 0.25-0.5 s only
+    assert all(math.isnan(v) for v in tempo_ratio(short, 30, short, 30))
+
+
 def test_joint_speed_ignores_missing_joints():
     j = bob(100, 30, seconds=2)
     with_nan = np.concatenate([j, np.full((j.shape[0], 1, 3), np.nan)], axis=1)
@@ -249,6 +299,8 @@ def test_tempo_following_of_a_dance_at_the_music_tempo_is_exact():
         assert r["ratio"] == pytest.approx(rate, rel=0.03)
         assert r["error_pct"] < 3 and r["strict_error_pct"] < 3
         assert r["bpm"] == pytest.approx(100 * rate, rel=0.04)
+        assert r["bpm_ratio"] == pytest.approx(rate, rel=0.03) and r["bpm_error_pct"] < 3
+        assert r["match"] > 0.9
     assert res["mean_error_pct"] < 3
     calls = []
 
@@ -268,6 +320,9 @@ def test_tempo_following_of_a_dance_that_ignores_the_music():
     res = tempo_following(deaf, click_track(100, 20), sr=22050)
     assert res["rates"][0.8]["error_pct"] == pytest.approx(25, abs=2)
     assert res["rates"][1.25]["error_pct"] == pytest.approx(20, abs=2)
+    for rate in (0.8, 1.25):
+        assert res["rates"][rate]["ratio"] == pytest.approx(1.0, abs=0.01)
+        assert res["rates"][rate]["bpm_error_pct"] == pytest.approx(res["rates"][rate]["error_pct"], abs=2)
 
 
 def test_tempo_following_reads_a_file_excerpt(tmp_path):

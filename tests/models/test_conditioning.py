@@ -13,6 +13,7 @@ from dancegen.errors import DancegenError
 from dancegen.models.conditioning import (
     AUTO_MULTIPLES,
     BEAT_COLUMN,
+    BEAT_LEVEL_PERIOD_S,
     auto_beat_every,
     beat_phase,
     cond_dim,
@@ -22,6 +23,7 @@ from dancegen.models.conditioning import (
     median_period,
     music_beats,
     nth_beats,
+    parse_beat_every,
     style_index,
 )
 from dancegen.models.diffusion import DanceDenoiser
@@ -93,6 +95,35 @@ def test_auto_accent_interval_scales_with_the_tempo_up_to_octaves(ibi, rate, per
     assume(0.5 * ibi1 <= period * np.sqrt(2) and 4 * ibi1 >= period / np.sqrt(2))  # reachable by 0.5..4 beats
     interval = n1 * ibi1
     assert period / np.sqrt(2) - 1 <= interval <= period * np.sqrt(2) + 1  # the nearest octave to the learned period
+
+
+@pytest.mark.parametrize(("bpm", "taken"), [(88, 1), (124, 1), (164, 2), (180, 2), (60, 0.5), (130, 2)])
+def test_beat_mode_dances_one_accent_per_felt_beat(bpm, taken):
+    """``beat_every="beat"``: the octave of the tracked beat nearest 90 BPM (64-127 BPM kept; a
+    tracker's doubled 164-180 BPM for a slow waltz or rumba halved back), whatever the learned period."""
+    cfg = tiny_model_config(beat_condition="motion", beat_period=41.0)
+    fps = cfg.fps
+    ibi = 60.0 * fps / bpm
+    music = np.zeros((int(40 * ibi), 35), np.float32)
+    beats = np.round(np.arange(0, len(music) - 1, ibi)).astype(np.int64)
+    music[beats, BEAT_COLUMN] = 1
+    got = music_beats(generation_condition(cfg, music, "beat"))
+    assert len(got) == len(nth_beats(beats, music, taken))
+    interval = float(np.median(np.diff(got)))
+    assert BEAT_LEVEL_PERIOD_S * fps / np.sqrt(2) - 1 <= interval <= BEAT_LEVEL_PERIOD_S * fps * np.sqrt(2) + 1
+    # "auto" goes by the learned period instead (41 frames: about one accent per bar)
+    auto = music_beats(generation_condition(cfg, music, None))
+    assert np.median(np.diff(auto)) > interval or bpm == 60
+    assert list(music_beats(generation_condition(cfg, music, "auto"))) == list(auto)
+
+
+def test_parse_beat_every():
+    assert parse_beat_every(None) is None and parse_beat_every("auto") is None
+    assert parse_beat_every("beat") == "beat"
+    assert parse_beat_every("2") == 2.0 and parse_beat_every(0.5) == 0.5
+    for bad in ("5", "fast", 1.5, float("nan")):
+        with pytest.raises(DancegenError, match="beat_every must be auto, beat or one of"):
+            parse_beat_every(bad)
 
 
 def test_silent_music_falls_back_to_the_learned_tempo(capsys):

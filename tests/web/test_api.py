@@ -26,7 +26,7 @@ def _client(server, folder: Path):
 def _dance(client, song: Path, seed: int = 1, length: float = 3.0, style: str = "skeleton", model: str = "tiny"):
     from gradio_client import handle_file
 
-    return client.predict(handle_file(str(song)), 0, length, style, seed, model, 128, "any", 0.0, api_name="/dance")
+    return client.predict(handle_file(str(song)), 0, length, style, seed, model, 128, "any", 0.0, False, api_name="/dance")
 
 
 def _sessions(server) -> list[Path]:

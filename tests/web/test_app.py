@@ -263,6 +263,8 @@ def test_style_label_and_beat_align_are_handed_to_the_generation(short_song: Pat
     req = DanceRequest(short_song, style_label="waltz", beat_align=0.5)
     assert _generation_settings(req, None, 3) == GenerationSettings(seed=3, style="waltz", beat_align=0.5)
     assert _generation_settings(DanceRequest(short_song, style_label="any"), None, 3) == GenerationSettings(seed=3)
+    on_beat = _generation_settings(DanceRequest(short_song, on_beat=True), None, 3)
+    assert on_beat == GenerationSettings(seed=3, beat_every="beat")
     with pytest.raises(WebError, match="between 0 and 1"):
         _generation_settings(DanceRequest(short_song, beat_align=2.0), None, 3)
     assert style_choices(load_checkpoint(tiny_model_dir)) == ["any"]

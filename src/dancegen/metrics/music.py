@@ -26,11 +26,17 @@ Definitions (constants below; docs/METRICS.md, "Music responsiveness"):
   a movement tempo equal to the music's BPM. No periodicity (a still body, noise): NaN.
 - **Tempo following**: generate a dance for the song and for the song time-stretched with
   ``librosa.effects.time_stretch`` at rates 0.8 and 1.25 (rate r multiplies the tempo by r and
-  divides the duration by r); ratio = movement tempo of the stretched dance / that of the
-  unstretched one, expected = r. Error (percent) = 100 * min over k in {-1, 0, 1} of
-  |ratio * 2**k / r - 1|: octave-tolerant, since the estimator may pick the half or double period
-  of a dance (``strict_error_pct`` has k = 0 only). A dance that ignores the tempo (ratio 1)
-  scores 25 % at 0.8x and 20 % at 1.25x.
+  divides the duration by r); expected tempo ratio (stretched / unstretched) = r. The ratio is
+  measured by :func:`tempo_ratio`, which matches the two dances' whole speed autocorrelations
+  (lags 0.25-3 s) over time scalings, instead of dividing two movement tempi: a dance has speed
+  periodicities at several metrical levels (beat, half bar, bar) of nearly equal strength, and the
+  peak that :func:`movement_tempo` picks can jump between them from one generation to the next
+  (two octaves, or a factor of 3), which is a property of the estimator, not of the dance. Error
+  (percent) = 100 * min over k in {-1, 0, 1} of |ratio * 2**k / r - 1|: octave-tolerant, since a
+  dance that switches from every beat to every second beat of the faster song still follows it
+  (``strict_error_pct`` has k = 0 only). A dance that ignores the tempo (ratio 1) scores 25 % at
+  0.8x and 20 % at 1.25x. The ratio of the two movement tempi is reported beside it
+  (``bpm_ratio``, ``bpm_error_pct``: the definition before 2026-11-28).
 - **Energy following**: Pearson r between the music's loudness (dB, RMS of a 0.1-s window centred
   on each frame, floored at -80 dBFS) and the mean joint speed, both smoothed by a Gaussian of
   sigma ``ENERGY_SMOOTH_S`` = 1 s. Constant loudness or speed (a still body): NaN.
@@ -63,6 +69,12 @@ ENERGY_SMOOTH_S = 1.0
 #: Window (s) of the loudness RMS and its floor (dBFS).
 LOUDNESS_WINDOW_S = 0.1
 LOUDNESS_FLOOR_DB = -80.0
+#: Lags (s) compared when matching two speed autocorrelations (tempo_ratio): the movement-tempo range.
+MATCH_MIN_LAG_S = 60.0 / TEMPO_MAX_BPM
+MATCH_MAX_LAG_S = 60.0 / TEMPO_MIN_BPM
+#: Tempo ratios tempo_ratio searches (a log grid of this step) and its lag grid step (s).
+MATCH_RATIOS = (0.5, 2.0)
+MATCH_LOG_STEP = 0.002
 #: Tempo stretches of the tempo-following test (rates of librosa.effects.time_stretch).
 STRETCHES: tuple[float, ...] = (0.8, 1.25)
 #: Sample rate (Hz) a song is loaded at for tempo following when none is given.
@@ -162,6 +174,54 @@ def movement_tempo(
         if min_bpm <= bpm <= max_bpm and val > best_val:
             best_val, best_lag = val, lag + d
     return float("nan") if best_lag is None else 60.0 * rate / best_lag
+
+
+def _lag_autocorrelation(joints: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(lags in s, unbiased speed autocorrelation) at ``TEMPO_LAG_STEP_S`` steps, lags up to a third of the clip."""
+    up = max(1, int(math.ceil(1.0 / (TEMPO_LAG_STEP_S * fps))))
+    r = speed_autocorrelation(joints, fps, upsample=up)
+    n = len(joints) - 1  # speed samples
+    lag = np.arange(r.size) / up  # frames
+    keep = lag <= n / 3
+    return lag[keep] / fps, r[keep] * n / (n - lag[keep])
+
+
+def tempo_ratio(
+    joints_a: np.ndarray, fps_a: float, joints_b: np.ndarray, fps_b: float,
+    min_lag_s: float = MATCH_MIN_LAG_S, max_lag_s: float = MATCH_MAX_LAG_S,
+    ratios: tuple[float, float] = MATCH_RATIOS,
+) -> tuple[float, float]:
+    """How many times faster dance b moves than dance a: (ratio, match), NaN ratio when undefined.
+
+    Both dances' smoothed, detrended mean joint speeds (as :func:`speed_autocorrelation`) give
+    unbiased autocorrelations A_a and A_b as functions of the lag in seconds. If b is a played r
+    times as fast, A_b(tau) = A_a(r * tau). The ratio is the rho of the grid exp(k x
+    ``MATCH_LOG_STEP``) within ``ratios`` whose Pearson correlation between A_b(tau) and A_a(rho * tau) is
+    highest, tau from ``min_lag_s`` to ``max_lag_s`` (capped at a third of b and a third of a / the
+    largest rho) in ``TEMPO_LAG_STEP_S`` steps; ``match`` is that correlation (-1..1). Every
+    metrical level of both dances takes part, so no peak has to be picked. NaN (and match NaN) for a
+    still body or clips too short for a lag range of 0.5 s.
+    """
+    ta, aa = _lag_autocorrelation(joints_a, fps_a)
+    tb, ab = _lag_autocorrelation(joints_b, fps_b)
+    lo_r, hi_r = ratios
+    hi = min(max_lag_s, tb[-1] if tb.size else 0.0, (ta[-1] if ta.size else 0.0) / hi_r)
+    if not hi - min_lag_s >= 0.5 or not (np.any(aa[1:]) and np.any(ab[1:])):
+        return float("nan"), float("nan")
+    tau = np.arange(min_lag_s, hi, TEMPO_LAG_STEP_S)
+    yb = np.interp(tau, tb, ab)
+    yb = yb - yb.mean()
+    ks = np.arange(math.ceil(math.log(lo_r) / MATCH_LOG_STEP - 1e-9), math.floor(math.log(hi_r) / MATCH_LOG_STEP + 1e-9) + 1)
+    rhos = np.exp(ks * MATCH_LOG_STEP)  # 1 (k = 0) is on the grid
+    ya = np.interp(rhos[:, None] * tau[None, :], ta, aa)
+    ya = ya - ya.mean(axis=1, keepdims=True)
+    den = np.linalg.norm(ya, axis=1) * np.linalg.norm(yb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(den > 0, ya @ yb / den, np.nan)
+    if not np.isfinite(corr).any():
+        return float("nan"), float("nan")
+    k = int(np.nanargmax(corr))
+    return float(rhos[k]), float(corr[k])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -270,12 +330,9 @@ def _waveform(audio: Any, sr: int | None, start: float, end: float | None) -> tu
     return y[a:b], rate
 
 
-def _tempo_of(dance: Any, tempo_fn: Callable[[np.ndarray, float], float]) -> float:
-    if isinstance(dance, tuple):
-        joints, fps = dance
-    else:
-        joints, fps = dance.joints, dance.fps
-    return float(tempo_fn(np.asarray(joints), float(fps)))
+def _joints_of(dance: Any) -> tuple[np.ndarray, float]:
+    joints, fps = dance if isinstance(dance, tuple) else (dance.joints, dance.fps)
+    return np.asarray(joints), float(fps)
 
 
 def tempo_following(
@@ -294,32 +351,41 @@ def tempo_following(
     (anything with ``joints`` (T, J, 3) metres and ``fps``) or a tuple ``(joints, fps)``. ``audio``
     is a file path (decoded at ``sr``, default 22,050 Hz), a tuple ``(y, sr)`` or an array with
     ``sr=``; ``start``/``end`` (seconds) cut an excerpt. For each rate r of ``stretches`` the song
-    is time-stretched (tempo x r), a dance generated and its movement tempo measured. ``base``:
-    the dance already generated for the unstretched excerpt (saves that generation).
+    is time-stretched (tempo x r) and a dance generated. ``base``: the dance already generated for
+    the unstretched excerpt (saves that generation).
 
-    Returns ``{"base_bpm", "rates": {r: {"bpm", "ratio", "expected", "error_pct",
-    "strict_error_pct"}}, "mean_error_pct"}``: tempi in BPM, ratio = bpm / base_bpm, errors in
-    percent (``error_pct`` octave-tolerant, see :func:`tempo_ratio_error`).
+    Returns ``{"base_bpm", "rates": {r: {"ratio", "match", "expected", "error_pct",
+    "strict_error_pct", "bpm", "bpm_ratio", "bpm_error_pct"}}, "mean_error_pct"}``: ``ratio`` from
+    :func:`tempo_ratio` (stretched dance vs unstretched), ``match`` its autocorrelation match,
+    errors in percent (``error_pct`` octave-tolerant, see :func:`tempo_ratio_error`); ``bpm`` and
+    ``base_bpm`` are ``tempo_fn`` (the movement tempo) of each dance, ``bpm_ratio`` their ratio and
+    ``bpm_error_pct`` its octave-tolerant error.
     """
     y, rate_hz = _waveform(audio, sr, start, end)
-    base = _tempo_of(generate_fn(y, rate_hz) if base is None else base, tempo_fn)
+    base_joints, base_fps = _joints_of(generate_fn(y, rate_hz) if base is None else base)
+    base_bpm = float(tempo_fn(base_joints, base_fps))
     rates: dict[float, dict[str, float]] = {}
     for r in stretches:
         r = float(r)
         if not r > 0:
             raise ValueError(f"stretch rates must be positive, got {r}")
-        bpm = _tempo_of(generate_fn(time_stretch(y, r), rate_hz), tempo_fn)
-        ratio = bpm / base if base > 0 else float("nan")
+        joints, fps = _joints_of(generate_fn(time_stretch(y, r), rate_hz))
+        ratio, match = tempo_ratio(base_joints, base_fps, joints, fps)
+        bpm = float(tempo_fn(joints, fps))
+        bpm_ratio = bpm / base_bpm if base_bpm > 0 else float("nan")
         rates[r] = {
-            "bpm": bpm,
             "ratio": ratio,
+            "match": match,
             "expected": r,
             "error_pct": tempo_ratio_error(ratio, r),
             "strict_error_pct": tempo_ratio_error(ratio, r, octave=False),
+            "bpm": bpm,
+            "bpm_ratio": bpm_ratio,
+            "bpm_error_pct": tempo_ratio_error(bpm_ratio, r),
         }
     errors = [v["error_pct"] for v in rates.values() if math.isfinite(v["error_pct"])]
     return {
-        "base_bpm": base,
+        "base_bpm": base_bpm,
         "rates": rates,
         "mean_error_pct": float(np.mean(errors)) if errors and len(errors) == len(rates) else float("nan"),
     }

@@ -85,6 +85,30 @@ def beat_phase(beats: np.ndarray, num_frames: int, period: float) -> np.ndarray:
 AUTO_MULTIPLES = (0.5, 1, 2, 4)
 #: Multiples ``beat_every`` accepts when given explicitly (3: one accent per bar of a waltz).
 BEAT_MULTIPLES = (0.5, 1, 2, 3, 4)
+#: Target accent interval (seconds) of ``beat_every="beat"``: 90 BPM. The octave of the tracked
+#: beat closest to it on a log scale is danced, so beats from 64 to 127 BPM are taken as they are
+#: and a tracker that doubled a slow song's tempo (164-180 BPM for 82-90-BPM rumbas and waltzes) is
+#: halved back: one accent per felt beat, in every song and every time-stretch of it.
+BEAT_LEVEL_PERIOD_S = 2.0 / 3.0
+#: Names ``beat_every`` accepts besides a multiple: "auto" (= None) and "beat".
+BEAT_MODES = ("auto", "beat")
+
+
+def parse_beat_every(value: float | str | None) -> float | str | None:
+    """A ``--beat-every`` value -> what ``generation_condition`` takes: None for "auto", "beat", or a
+    multiple of BEAT_MULTIPLES as float; DancegenError otherwise."""
+    if value is None or value == "auto":
+        return None
+    if value == "beat":
+        return "beat"
+    try:
+        n = float(value)
+    except (TypeError, ValueError):
+        n = float("nan")
+    if n not in BEAT_MULTIPLES:
+        raise DancegenError(f"beat_every must be auto, beat or one of {', '.join(f'{m:g}' for m in BEAT_MULTIPLES)}, "
+                            f"got {value!r}.")
+    return n
 
 
 def auto_beat_every(beats: np.ndarray, period: float) -> float:
@@ -147,13 +171,14 @@ def condition(cfg: ModelConfig, music: np.ndarray, beats: np.ndarray | None = No
     return out
 
 
-def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float | None = None) -> np.ndarray:
+def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float | str | None = None) -> np.ndarray:
     """Conditioning rows (T, cond_dim) for a song's music features (T, 35) at generation time.
 
-    ``beat_every``: dance on every n-th music beat (1 = every beat, the default of
-    ``GenerationSettings``; 0.5 = twice per beat; 2, 3, 4); None picks n among the octaves 0.5, 1,
-    2, 4 so the interval comes closest to the movement period learned from the training dances.
-    Without music beats the learned period is used from frame 0, with a note on stderr.
+    ``beat_every``: dance on every n-th music beat (1 = every tracked beat; 0.5 = twice per beat;
+    2, 3, 4); None ("auto") picks n among the octaves 0.5, 1, 2, 4 so the interval comes closest to
+    the movement period learned from the training dances (about one accent per bar); "beat" picks
+    the octave closest to BEAT_LEVEL_PERIOD_S (one accent per felt beat). Without music beats the
+    learned period is used from frame 0, with a note on stderr.
     """
     if cfg.beat_condition == "music":
         return np.asarray(music, dtype=np.float32)
@@ -163,10 +188,14 @@ def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float 
         print(f"note: no beats found in the music; dancing at the learned tempo "
               f"({60 * cfg.fps / period:.0f} BPM).", file=sys.stderr)
         beats = np.arange(0, len(music), period).round().astype(np.int64)
-    elif beat_every is None:
-        beats = every_nth_beat(beats, music, cfg.beat_period)
     else:
-        beats = nth_beats(beats, music, float(beat_every))
+        beat_every = parse_beat_every(beat_every)
+        if beat_every is None:
+            beats = every_nth_beat(beats, music, cfg.beat_period)
+        elif beat_every == "beat":
+            beats = every_nth_beat(beats, music, BEAT_LEVEL_PERIOD_S * cfg.fps)
+        else:
+            beats = nth_beats(beats, music, beat_every)
     return condition(cfg, music, beats)
 
 

@@ -288,7 +288,8 @@ class DanceRequest:
 
     ``style_label`` is a dance-style label for models trained with them (``ModelConfig.styles``);
     None is "any". ``beat_align`` (0..1) is the strength of the time warp that moves the dance's
-    accents onto the music's beats (``dancegen.beat_align``). Both go to ``_generation_settings``.
+    accents onto the music's beats (``dancegen.beat_align``). ``on_beat``: an accent on every felt
+    beat (``beat_every="beat"``) instead of about one per bar. All go to ``_generation_settings``.
     """
 
     song: Path
@@ -301,6 +302,7 @@ class DanceRequest:
     style_label: str | None = None
     beat_align: float = 0.0
     song_name: str | None = None
+    on_beat: bool = False
 
 
 @dataclass
@@ -358,14 +360,15 @@ def _seed(value: Any) -> int:
 
 
 def _generation_settings(req: DanceRequest, ckpt: Checkpoint | None, seed: int):
-    """The sampler settings for a request: seed, dance-style label (the model checks it) and
-    beat-alignment strength (checked here: 0..1)."""
+    """The sampler settings for a request: seed, dance-style label (the model checks it),
+    beat-alignment strength (checked here: 0..1) and accents on every beat or the model's own rate."""
     from dancegen.generate import GenerationSettings
 
     if not 0.0 <= float(req.beat_align) <= 1.0:
         raise WebError(f"Beat alignment must lie between 0 and 1, got {req.beat_align}.")
     label = None if req.style_label in (None, "", "any") else req.style_label
-    return GenerationSettings(seed=seed, style=label, beat_align=float(req.beat_align))
+    return GenerationSettings(seed=seed, style=label, beat_align=float(req.beat_align),
+                              beat_every="beat" if req.on_beat else None)
 
 
 def style_choices(ckpt: Checkpoint) -> list[str]:
@@ -731,7 +734,7 @@ def build_app(
             raise gr.Error(str(err)) from None
         return gr.update(choices=labels, value="any", interactive=len(labels) > 1)
 
-    def dance(song, start, length, style, seed, model, size, style_label, beat_align, session_dir, request,
+    def dance(song, start, length, style, seed, model, size, style_label, beat_align, on_beat, session_dir, request,
               progress=gr.Progress(track_tqdm=True)):  # fmt: skip
         try:
             path = trusted_upload(song, ctx.upload_roots())
@@ -741,7 +744,7 @@ def build_app(
         prune_session(session)
         folder = session / uuid.uuid4().hex  # this request's own folder
         req = DanceRequest(path, start=start, length=length, style=style, seed=seed, model=model, size=size,
-                           style_label=style_label, beat_align=beat_align)  # fmt: skip
+                           style_label=style_label, beat_align=beat_align, on_beat=bool(on_beat))  # fmt: skip
 
         def report(fraction: float, what: str) -> None:
             progress(fraction, desc=what)
@@ -806,6 +809,10 @@ def build_app(
                     beat_align = gr.Slider(0, 1, value=0, step=0.25, label="Beat alignment",
                                            info="0: as generated; 1: accents moved onto the beats (time warp)",
                                            elem_id="beat-align")  # fmt: skip
+                    on_beat = gr.Checkbox(False, label="On every beat",
+                                          info="an accent on every beat: more on the beat, less natural "
+                                               "(off: about one per bar, as the training dances move)",
+                                          elem_id="on-beat")  # fmt: skip
                 with gr.Row():
                     seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed",
                                      info="the same seed gives the same dance", elem_id="seed")  # fmt: skip
@@ -825,7 +832,8 @@ def build_app(
         demo_button.click(use_demo_song, outputs=song, api_name="demo_song", concurrency_limit=1,
                           concurrency_id="demo_song")  # fmt: skip
         model.change(on_model, inputs=model, outputs=style_label, api_name=False)
-        button.click(dance, inputs=[song, start, length, style, seed, model, size, style_label, beat_align, session_state],
+        button.click(dance, inputs=[song, start, length, style, seed, model, size, style_label, beat_align, on_beat,
+                                    session_state],
                      outputs=[video, summary, plot, downloads, session_state], api_name="dance",
                      concurrency_limit=concurrency, concurrency_id="dance", show_progress_on=video)  # fmt: skip
         demo.unload(on_unload)
