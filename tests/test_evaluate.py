@@ -189,6 +189,16 @@ def test_bad_input(files, tmp_path, capfd):
     assert_clean_failure(code, err, "unknown skeleton 'bvh31'")
 
 
+def test_dataset_mode_on_every_beat(synth, tmp_path, capfd):
+    out = tmp_path / "beat.json"
+    code, stdout, err = run_cli(["evaluate", "--dataset", "synthetic", "--data-root", synth, "--steps", "3",
+                                 "--beat-every", "beat", "--json", out, "--quiet"], capfd)  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out.read_text())
+    assert data["beat_every"] == "beat"
+    assert 0.0 <= data["rows"]["model"]["metrics"]["music"]["beat_hit"] <= 1.0
+
+
 def test_bad_arguments(files, synth, tmp_path, capfd):
     gt, pred = files["gt"], files["pred"]
     code, _, err = run_cli(["evaluate"], capfd)

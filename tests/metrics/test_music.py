@@ -184,12 +184,43 @@ def test_tempo_ratio_does_not_depend_on_which_metrical_level_is_strongest(beat_s
     assert tempo_ratio_error(ratio, rate, octave=False) < 2
 
 
+def test_tempo_ratio_when_the_two_dances_weigh_the_metrical_levels_differently():
+    # dance a bobs strongly, so its movement tempo reads the beat (120 cycles/min); dance b, played
+    # 1.25x as fast, sways strongly, so its movement tempo reads the bar: the BPM ratio is off by the
+    # bar length (3 or 4, beyond the octave tolerance), the matched ratio is not
+    fps = 30
+    for bar in (3, 4):
+        a = two_level_dance(0.5, bar, 0.2, fps, 30.0)
+        b = resample_joints(two_level_dance(0.5, bar, 1.0, fps, 40.0), fps * 1.25, fps)[: int(30 * fps / 1.25)]
+        bpm_a, bpm_b = movement_tempo(a, fps), movement_tempo(b, fps)
+        assert bpm_a == pytest.approx(120, rel=0.02) and bpm_b == pytest.approx(1.25 * 120 / bar, rel=0.02)
+        assert tempo_ratio_error(bpm_b / bpm_a, 1.25) > 30
+        ratio, match = tempo_ratio(a, fps, b, fps)
+        assert tempo_ratio_error(ratio, 1.25, octave=False) < 2 and match > 0.5
+
+
 def test_tempo_ratio_undefined():
     still = np.ones((900, 4, 3))
     assert all(math.isnan(v) for v in tempo_ratio(still, 30, bob(100, 30), 30))
     assert all(math.isnan(v) for v in tempo_ratio(bob(100, 30), 30, still, 30))
     short = bob(100, 30, seconds=3.0)  # a third of it is 1 s: lags 0.25-0.5 s only
     assert all(math.isnan(v) for v in tempo_ratio(short, 30, short, 30))
+    # a ratio outside the searched 0.5-2: the best match is the grid's edge, not an estimate (an
+    # aperiodic random motion, which has no octave to match instead)
+    from scipy.ndimage import gaussian_filter1d
+
+    for seed in range(3):
+        j = 0.5 * gaussian_filter1d(np.random.default_rng(seed).normal(size=(1500, 4, 3)), 12.0, axis=0)
+        assert tempo_ratio(j, 30, resample_joints(j, 30 * 1.25, 30), 30)[0] == pytest.approx(1.25, rel=0.01)
+        ratio, match = tempo_ratio(j, 30, resample_joints(j, 30 * 0.4, 30), 30)
+        assert math.isnan(ratio) and np.isfinite(match)
+
+
+def test_tempo_ratio_ignores_missing_joints():
+    j = bob(90, 30, noise=0.003)
+    played = resample_joints(j, 30 * 1.25, 30)
+    with_nan = np.concatenate([played, np.full((len(played), 1, 3), np.nan)], axis=1)
+    assert tempo_ratio(j, 30, with_nan, 30) == pytest.approx(tempo_ratio(j, 30, played, 30))
 
 
 def test_joint_speed_ignores_missing_joints():
@@ -323,6 +354,13 @@ def test_tempo_following_of_a_dance_that_ignores_the_music():
     for rate in (0.8, 1.25):
         assert res["rates"][rate]["ratio"] == pytest.approx(1.0, abs=0.01)
         assert res["rates"][rate]["bpm_error_pct"] == pytest.approx(res["rates"][rate]["error_pct"], abs=2)
+
+    def still(y, sr):  # no ratio at all: scored as a dance that ignores the tempo, a miss in the mean
+        return np.ones((int(30 * len(y) / sr), 4, 3)), 30
+
+    res = tempo_following(still, click_track(100, 20), sr=22050)
+    assert math.isnan(res["rates"][0.8]["ratio"]) and res["rates"][0.8]["error_pct"] == pytest.approx(25)
+    assert res["rates"][1.25]["error_pct"] == pytest.approx(20) and res["mean_error_pct"] == pytest.approx(22.5)
 
 
 def test_tempo_following_reads_a_file_excerpt(tmp_path):

@@ -131,6 +131,20 @@ def test_silent_music_falls_back_to_the_learned_tempo(capsys):
     out = generation_condition(cfg, np.zeros((200, 35), np.float32))
     assert list(music_beats(out)) == [0, 40, 80, 120, 160]
     assert "learned tempo (45 BPM)" in capsys.readouterr().err
+    out = generation_condition(cfg, np.zeros((200, 35), np.float32), "beat")  # on the beat: 90 BPM
+    assert list(music_beats(out)) == list(range(0, 200, 20))
+    assert "felt beat (90 BPM)" in capsys.readouterr().err
+
+
+def test_a_music_beat_model_ignores_beat_every_with_a_note(capsys):
+    cfg = tiny_model_config()  # beat_condition "music" (as the GAN)
+    music = np.random.default_rng(0).normal(size=(60, 35)).astype(np.float32)
+    np.testing.assert_array_equal(generation_condition(cfg, music, "beat"), music)
+    assert "--beat-every is ignored" in capsys.readouterr().err
+    np.testing.assert_array_equal(generation_condition(cfg, music), music)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(DancegenError, match="beat_every must be"):
+        generation_condition(cfg, music, "fast")  # checked for every model
 
 
 def test_median_period():

@@ -154,3 +154,13 @@ def test_demo_song_endpoint(web_server, tmp_path: Path) -> None:
 
     path = _client(web_server, tmp_path).predict(api_name="/demo_song")
     assert audio_duration(path) == pytest.approx(20.0, abs=0.01)
+
+
+def test_api_dance_without_the_on_beat_input_still_works(web_server, short_song: Path, tmp_path: Path) -> None:
+    """Callers written before "On every beat" existed pass nine inputs; the tenth takes its default."""
+    from gradio_client import handle_file
+
+    client = _client(web_server, tmp_path)
+    _, summary, *_ = client.predict(handle_file(str(short_song)), 0, 3.0, "skeleton", 2, "tiny", 128, "any", 0.0,
+                                    api_name="/dance")  # fmt: skip
+    assert "seed 2" in summary

@@ -177,25 +177,31 @@ def generation_condition(cfg: ModelConfig, music: np.ndarray, beat_every: float 
     ``beat_every``: dance on every n-th music beat (1 = every tracked beat; 0.5 = twice per beat;
     2, 3, 4); None ("auto") picks n among the octaves 0.5, 1, 2, 4 so the interval comes closest to
     the movement period learned from the training dances (about one accent per bar); "beat" picks
-    the octave closest to BEAT_LEVEL_PERIOD_S (one accent per felt beat). Without music beats the
-    learned period is used from frame 0, with a note on stderr.
+    the octave closest to BEAT_LEVEL_PERIOD_S (one accent per felt beat; with fewer than 4 beats every
+    beat is taken). Without music beats the learned period (90 BPM for "beat") is used from frame 0,
+    with a note on stderr. A "music"-beat model reads its features as they are (a note on stderr when
+    ``beat_every`` asks for more).
     """
+    beat_every = parse_beat_every(beat_every)
     if cfg.beat_condition == "music":
+        if beat_every is not None:
+            print("note: this model reads the music's beats as they are; --beat-every is ignored.", file=sys.stderr)
         return np.asarray(music, dtype=np.float32)
     beats = music_beats(music)
     if beats.size < 2:
-        period = cfg.beat_period if cfg.beat_period > 0 else DEFAULT_PERIOD_S * cfg.fps
-        print(f"note: no beats found in the music; dancing at the learned tempo "
-              f"({60 * cfg.fps / period:.0f} BPM).", file=sys.stderr)
-        beats = np.arange(0, len(music), period).round().astype(np.int64)
-    else:
-        beat_every = parse_beat_every(beat_every)
-        if beat_every is None:
-            beats = every_nth_beat(beats, music, cfg.beat_period)
-        elif beat_every == "beat":
-            beats = every_nth_beat(beats, music, BEAT_LEVEL_PERIOD_S * cfg.fps)
+        if beat_every == "beat":
+            period = BEAT_LEVEL_PERIOD_S * cfg.fps
         else:
-            beats = nth_beats(beats, music, beat_every)
+            period = cfg.beat_period if cfg.beat_period > 0 else DEFAULT_PERIOD_S * cfg.fps
+        what = "one accent per felt beat" if beat_every == "beat" else "the learned tempo"
+        print(f"note: no beats found in the music; dancing at {what} ({60 * cfg.fps / period:.0f} BPM).", file=sys.stderr)
+        beats = np.arange(0, len(music), period).round().astype(np.int64)
+    elif beat_every is None:
+        beats = every_nth_beat(beats, music, cfg.beat_period)
+    elif beat_every == "beat":
+        beats = every_nth_beat(beats, music, BEAT_LEVEL_PERIOD_S * cfg.fps)
+    else:
+        beats = nth_beats(beats, music, beat_every)
     return condition(cfg, music, beats)
 
 
