@@ -8,9 +8,11 @@ dances, the asked x predicted table, the share of dances (and segments) recognis
 style against chance (1 / number of labels), and the same share for the label-free ("any")
 generations, i.e. how often the classifier says that style anyway; last column: the mean joint
 speed (m/s, ``dancegen.metrics.music.joint_speed``) of the dances asked with each label.
+With --loo, it first prints the classifier's ceiling on real dances: each of the train + test
+dances classified by a classifier fitted on all the others (leave-one-dance-out), per style.
 
 Usage: python benchmarks/style_control.py [--checkpoint CKPT] [--seconds 30] [--style-guidance S]
-       [--seed N] [--prepared-prefix prep/dwm]
+       [--seed N] [--prepared-prefix prep/dwm] [--loo]
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--style-guidance", type=float, default=None,
                     help="extra guidance on the label (default: GenerationSettings' default)")
+    ap.add_argument("--loo", action="store_true",
+                    help="also print leave-one-dance-out recognition of the real dances, per style")
     args = ap.parse_args()
 
     from dancegen.checkpoint import load_checkpoint
     from dancegen.generate import GenerationSettings, generate_motion
     from dancegen.metrics.music import joint_speed
-    from dancegen.metrics.style import StyleClassifier, segment_features
+    from dancegen.metrics.style import StyleClassifier, leave_one_out, segment_features
     from dancegen.train import PreparedData, prepare_data
 
     t0 = time.perf_counter()
@@ -57,6 +61,17 @@ def main() -> None:
     real_ok = [clf.predict(segment_features(j, test.fps)) == s for j, s in zip(test.joints, test.styles)]
     print(f"classifier: {len(clf.labels)} styles ({', '.join(clf.labels)}), fitted on {len(train.names)} real "
           f"train dances; real test dances recognised: {sum(real_ok)}/{len(real_ok)}")
+    if args.loo:
+        feats = [segment_features(j, train.fps) for j in [*train.joints, *test.joints]]
+        styles = [*train.styles, *test.styles]
+        pred = leave_one_out(feats, styles)
+        print("leave-one-dance-out over all real dances (each classified by a classifier fitted on the others):")
+        for label in sorted(set(styles)):
+            idx = [i for i, s in enumerate(styles) if s == label]
+            segs = np.concatenate([np.array(_loo_segments(feats, styles, i)) == label for i in idx])
+            print(f"  {label}: {sum(pred[i] == label for i in idx)}/{len(idx)} dances, "
+                  f"{segs.mean():.0%} of {len(segs)} segments" + (" (its only dance: nothing left to learn from)"
+                                                                  if len(idx) == 1 else ""))
 
     ckpt = load_checkpoint(args.checkpoint)
     labels = list(ckpt.config.styles)
@@ -98,6 +113,14 @@ def main() -> None:
           + f" | - | - | - | {np.mean(speeds['any']):.2f} |")
     print(f"\nmean recognition: dances {np.mean(rec_all):.0%}, segments {np.mean(seg_all):.0%}; "
           f"chance {1 / len(labels):.0%}; wall time {time.perf_counter() - t0:.0f} s")
+
+
+def _loo_segments(feats: list[np.ndarray], styles: list[str], i: int) -> list[str]:
+    """Per-segment verdicts on dance i of a classifier fitted on every other dance."""
+    from dancegen.metrics.style import StyleClassifier
+
+    rest = [j for j in range(len(feats)) if j != i and len(feats[j])]
+    return StyleClassifier.fit([feats[j] for j in rest], [styles[j] for j in rest]).predict_segments(feats[i])
 
 
 if __name__ == "__main__":

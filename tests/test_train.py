@@ -165,6 +165,25 @@ def test_style_only_fine_tune_changes_the_label_rows_and_nothing_else(dwm_small,
     assert changed == ["style.weight", "style_direct.weight"]
 
 
+def test_style_only_fine_tune_grows_and_learns_the_per_block_style_vectors(dwm_small, tmp_path):
+    from dancegen.config import from_dict, to_dict
+
+    base_run = train(dwm_small, tmp_path / "base", tiny_model_config(styles=["auto"]), _tcfg(max_steps=5), progress=False)
+    base = load_checkpoint(base_run.out_dir / "checkpoint")
+    cfg = from_dict(type(base.config), {**to_dict(base.config), "style_layers": True})
+    train(dwm_small, tmp_path / "layers", cfg, _tcfg(max_steps=10, trainable="style", ema_decay=0.5),
+          progress=False, init_from=base)
+    tuned = load_checkpoint(tmp_path / "layers" / "checkpoint")
+    assert tuned.config.style_layers
+    table = tuned.state_dict["style_layer.weight"]
+    assert table.shape == (1 + len(tuned.config.styles), cfg.decoder_layers * cfg.d_model)
+    assert torch.count_nonzero(table[0]) == 0  # "any" stays zero
+    assert float(table[1:].abs().max()) > 1e-4
+    for name, old in base.state_dict.items():
+        if name not in ("style.weight", "style_direct.weight"):
+            torch.testing.assert_close(tuned.state_dict[name], old, atol=0, rtol=0, msg=name)
+
+
 def test_style_only_fine_tune_needs_style_labels(dwm_small, tmp_path):
     from dancegen.errors import DancegenError
 

@@ -67,6 +67,10 @@ class ModelConfig:
     beat_period: float = 0.0  # frames: median kinematic-beat interval of the training motions
     styles: list[str] = field(default_factory=list)  # style labels; index 0 of the embedding is "any"
     style_drop_prob: float = 0.3  # label dropout: share of training windows shown as "any"
+    # Per-layer style vectors: each label also adds a learned vector to the decoder's motion tokens
+    # before every decoder block (row 0, "any", is zero), more reach for a label than its input
+    # vectors alone; needs ``styles``.
+    style_layers: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in ("diffusion", "gan"):
@@ -83,6 +87,8 @@ class ModelConfig:
             raise DancegenError(f"velocity_weight must be 0 or more, got {self.velocity_weight}.")
         if self.family == "gan" and (self.beat_condition != "music" or self.styles):
             raise DancegenError("beat_condition 'motion' and style labels need the diffusion family.")
+        if self.style_layers and not self.styles:
+            raise DancegenError("style_layers needs style labels (ModelConfig.styles).")
 
 
 @dataclass

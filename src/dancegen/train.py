@@ -380,7 +380,7 @@ OBJECTIVES = {"diffusion": DiffusionObjective, "gan": GanObjective}
 
 
 #: Parameters a ``trainable = "style"`` fine-tune updates (their rows 1.., not row 0 = "any").
-STYLE_TABLES = ("style.weight", "style_direct.weight")
+STYLE_TABLES = ("style.weight", "style_direct.weight", "style_layer.weight")
 
 
 def freeze_for(net: torch.nn.Module, trainable: str) -> list[str]:

@@ -52,6 +52,41 @@ def test_a_dropped_row_keeps_its_style_label_only_when_asked():
         torch.testing.assert_close(model(x, t, m1, keep, rumba, keep_style=True), model(x, t, m1, keep, rumba))
 
 
+def test_layer_styles_change_a_labelled_dance_and_leave_any_bit_identical():
+    torch.manual_seed(0)
+    cfg = tiny_model_config(styles=["rumba", "waltz"], decoder_layers=2)
+    plain = DanceDenoiser(cfg).eval()
+    torch.nn.init.normal_(plain.motion_out.weight, std=0.1)
+    torch.nn.init.normal_(plain.style_direct.weight, std=0.5)
+    layered = DanceDenoiser(tiny_model_config(styles=["rumba", "waltz"], decoder_layers=2, style_layers=True)).eval()
+    missing = layered.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert missing == ["style_layer.weight"]  # a grown checkpoint: the new table starts at zero
+    x = torch.randn(2, cfg.window, plain.motion_dim)
+    t, music = torch.tensor([10, 400]), torch.randn(2, cfg.window, cfg.audio_dim)
+    anyone, rumba = torch.tensor([0, 0]), torch.tensor([1, 1])
+    width = cfg.d_model * (2 + cfg.decoder_layers)
+    with torch.no_grad():
+        assert layered.encode_music(music, rumba).shape[-1] == layered.null_context(2).shape[-1] == width
+        for style in (anyone, rumba, None):  # zero table: exactly the model without it
+            torch.testing.assert_close(layered(x, t, music, style=style), plain(x, t, music, style=style), atol=0, rtol=0)
+        torch.nn.init.normal_(layered.style_layer.weight[1:], std=0.5)
+        torch.testing.assert_close(layered(x, t, music, style=anyone), plain(x, t, music, style=anyone), atol=0, rtol=0)
+        assert not torch.allclose(layered(x, t, music, style=rumba), plain(x, t, music, style=rumba))
+        # guidance's null context carries no label, per block either
+        drop = torch.tensor([True, True])
+        torch.testing.assert_close(layered(x, t, music, drop, rumba), plain(x, t, music, drop, rumba), atol=0, rtol=0)
+        # a style-only fine-tune's dropped rows keep the label in every block
+        assert not torch.allclose(layered(x, t, music, drop, rumba, keep_style=True),
+                                  plain(x, t, music, drop, rumba, keep_style=True))
+
+
+def test_layer_styles_need_style_labels():
+    from dancegen.errors import DancegenError
+
+    with pytest.raises(DancegenError, match="style_layers needs style labels"):
+        tiny_model_config(style_layers=True)
+
+
 def test_gradients_reach_every_parameter():
     cfg = tiny_model_config(head_kernel=3)  # the head that also reads the neighbouring tokens
     model = DanceDenoiser(cfg)

@@ -31,6 +31,8 @@ def segment_features(joints: np.ndarray, fps: float, segment_s: float = SEGMENT_
     n = int(round(segment_s * fps))
     starts = range(0, len(p) - n + 1, max(1, n // 2))
     feats = [kinetic_features(p[s : s + n], frame_time=1.0 / fps, accel_quirk=False) for s in starts]
+    if not feats:
+        return np.zeros((0, 3 * p.shape[1]))
     return np.log1p(np.maximum(np.array(feats, dtype=np.float64).reshape(len(feats), -1), 0.0))
 
 
@@ -71,6 +73,8 @@ class StyleClassifier:
 
     def predict(self, features: np.ndarray) -> str:
         """One label for a dance: the majority over its segments (ties: highest summed score)."""
+        if not len(features):
+            raise ValueError(f"no segment to classify: a dance needs at least {SEGMENT_S:g} s")
         votes = Counter(self.predict_segments(features))
         top = max(votes.values())
         tied = [lab for lab, v in votes.items() if v == top]
@@ -78,3 +82,24 @@ class StyleClassifier:
             return tied[0]
         total = self.scores(features).sum(0)
         return max(tied, key=lambda lab: total[self.labels.index(lab)])
+
+
+def leave_one_out(features: list[np.ndarray], labels: list[str], shrink: float = SHRINK) -> list[str]:
+    """Leave-one-dance-out predictions: dance i classified by a classifier fitted on all others.
+
+    ``features``: per-dance segment features (S_i, F), ``labels``: one style per dance. This is
+    the ceiling of what the classifier can tell apart on real dances. A style with a single dance
+    has no training data when that dance is left out, so that dance is always called something
+    else. Dances with no segment (shorter than one segment) are predicted as "".
+    """
+    if len(features) != len(labels):
+        raise ValueError(f"{len(features)} feature sets but {len(labels)} labels")
+    out: list[str] = []
+    for i, f in enumerate(features):
+        rest = [(g, lab) for j, (g, lab) in enumerate(zip(features, labels)) if j != i and len(g)]
+        if not len(f) or len({lab for _, lab in rest}) < 1:
+            out.append("")
+            continue
+        clf = StyleClassifier.fit([g for g, _ in rest], [lab for _, lab in rest], shrink)
+        out.append(clf.predict(f))
+    return out

@@ -17,6 +17,9 @@ motion tokens, like a position embedding, instead of reaching them only through 
 Such a model's context is (B, T/k, 2d): music tokens, then these direct tokens; the null context
 zeroes the direct half, so classifier-free guidance amplifies beat and style with the music. All
 these inputs start at zero, so fine-tuning an older checkpoint starts from its exact behaviour.
+With ``style_layers`` the label also adds one learned vector per decoder block to the motion tokens
+before that block; those vectors travel as a third part of the context (B, T/k, 2d + L d), zero in
+the null context and for "any".
 
 The output head maps each token to its k frames; with ``head_kernel`` > 1 it also reads the
 neighbouring tokens (a 1-D convolution over tokens added to the per-token projection), so the
@@ -107,6 +110,11 @@ class DanceDenoiser(nn.Module):
                 for p in layer.parameters():
                     nn.init.zeros_(p)
         self.direct = self.beat_direct is not None or self.style_direct is not None
+        # per decoder block, a style vector added to the motion tokens (row 0 "any" stays zero)
+        self.style_layer = (nn.Embedding(1 + len(cfg.styles), cfg.decoder_layers * d)
+                            if cfg.styles and cfg.style_layers else None)
+        if self.style_layer is not None:
+            nn.init.zeros_(self.style_layer.weight)
         self.pos = nn.Parameter(torch.zeros(1, self.tokens, d))
         nn.init.normal_(self.pos, std=0.02)
         self.null_music = nn.Parameter(torch.zeros(1, self.tokens, d))
@@ -149,22 +157,41 @@ class DanceDenoiser(nn.Module):
             direct = direct + self.beat_direct(self._fold(beat_cols))
         if self.style_direct is not None and style is not None:
             direct = direct + self.style_direct(style)[:, None, :]
-        return torch.cat([context, direct], dim=-1)
+        parts = [context, direct]
+        if self.style_layer is not None:
+            parts.append(self._layer_styles(style, context.shape[0], context.shape[1]))
+        return torch.cat(parts, dim=-1)
+
+    def _layer_styles(self, style: torch.Tensor | None, batch: int, tokens: int) -> torch.Tensor:
+        """Per-block style vectors (B, T/k, L d) of labels (B,) long; zeros without labels."""
+        width = self.cfg.decoder_layers * self.cfg.d_model
+        if style is None:
+            return self.null_music.new_zeros(batch, tokens, width)
+        return self.style_layer(style)[:, None, :].expand(-1, tokens, -1)
 
     def null_context(self, batch: int) -> torch.Tensor:
-        """The learned 'no music' context (B, T/k, d or 2d) used for classifier-free guidance."""
+        """The learned 'no music' context (B, T/k, d, 2d or 2d + L d) used for classifier-free guidance."""
         null = self.null_music.expand(batch, -1, -1)
-        return torch.cat([null, torch.zeros_like(null)], dim=-1) if self.direct else null
+        if not self.direct:
+            return null
+        parts = [null, torch.zeros_like(null)]
+        if self.style_layer is not None:
+            parts.append(self._layer_styles(None, batch, null.shape[1]))
+        return torch.cat(parts, dim=-1)
 
     def denoise(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """x_t (B, T, D), step t (B,), music context (B, T/k, d) -> predicted x0 (B, T, D)."""
         b, n, _ = x.shape
         t_emb = self.time_mlp(sinusoidal(t, self.cfg.d_model))
         h = self.motion_in(self._fold(x)) + self.pos
+        d = self.cfg.d_model
+        layer_styles = None
         if self.direct:
-            context, direct = context.chunk(2, dim=-1)
+            context, direct, layer_styles = context[..., :d], context[..., d : 2 * d], context[..., 2 * d :]
             h = h + direct
-        for block in self.blocks:
+        for i, block in enumerate(self.blocks):
+            if self.style_layer is not None:
+                h = h + layer_styles[..., i * d : (i + 1) * d]
             h = block(h, context, t_emb)
         h = self.norm_out(h)
         out = self.motion_out(h)
@@ -189,7 +216,10 @@ class DanceDenoiser(nn.Module):
             null = self.null_context(x.shape[0])
             if keep_style and self.style_direct is not None and style is not None:
                 d = self.cfg.d_model
-                null = torch.cat([null[..., :d], self.style_direct(style)[:, None, :].expand(-1, null.shape[1], -1)], -1)
+                kept = [null[..., :d], self.style_direct(style)[:, None, :].expand(-1, null.shape[1], -1)]
+                if self.style_layer is not None:
+                    kept.append(self._layer_styles(style, x.shape[0], null.shape[1]))
+                null = torch.cat(kept, -1)
             context = torch.where(drop_music[:, None, None], null, context)
         return self.denoise(x, t, context)
 
