@@ -49,6 +49,9 @@ class GenerationSettings:
     style: str | None = None  # style label of a style-conditioned model (None / "any": unconditioned)
     style_guidance: float = 2.0  # extra guidance on the style label alone, used only when a style is
     # asked (0: off; one more network pass per step; see models.sampling and docs/MODEL_CARD.md)
+    style_base: str = "music"  # what the style guidance pushes from: "music" (with the music, label vs
+    # "any") or "null" (without the music, label vs no label: composable guidance, as style-only
+    # fine-tunes train the label); measured in docs/MODEL_CARD.md, "music" stays the default
     beat_every: float | str | None = None  # "motion"-beat models: accent every n-th music beat (None or
     # "auto", the default: the octave n in 0.5, 1, 2, 4 whose interval is closest to the movement period
     # learned from the training dances, about one accent per bar; "beat": the octave closest to 90 BPM, one
@@ -201,7 +204,8 @@ def generate_features(
                 draft = torch.from_numpy(draft_w[0][a : a + settings.chunk_windows].copy())
                 draft_weight = torch.from_numpy(draft_w[1][a : a + settings.chunk_windows].copy())
             x = diffusion.sample(model, chunk, steps, guidance, gen, known=known, mask=mask, tie=tie, style=style_t,
-                                 style_guidance=settings.style_guidance, draft=draft, draft_weight=draft_weight,
+                                 style_guidance=settings.style_guidance,
+                                 style_base=settings.style_base, draft=draft, draft_weight=draft_weight,
                                  carry_frames=carry_frames, guidance_interval=interval, eta=settings.eta)
             outs.append(x)
             prev_last = x[-1]

@@ -1,5 +1,6 @@
 """The diffusion process: schedules, noising, DDIM, guidance, inpainting, determinism."""
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -113,6 +114,35 @@ def test_style_guidance_pushes_only_when_a_style_is_asked():
         free = run([0, 0], 0.0)
         assert float((pushed - free).norm()) > float((plain - free).norm())
 
+
+
+def test_style_guidance_from_the_null_pushes_along_the_label_without_music():
+    torch.manual_seed(0)
+    cfg = tiny_model_config(styles=["waltz", "tango"], head_kernel=3)
+    model = DanceDenoiser(cfg).eval()
+    for p in (*model.motion_out.parameters(), model.style.weight, model.style_direct.weight,
+              model.motion_out_context.weight):
+        torch.nn.init.normal_(p, std=0.2)
+    d = Diffusion(cfg.diffusion_steps)
+    music = torch.randn(2, cfg.window, cfg.audio_dim)
+
+    def run(style, s, base):
+        return d.sample(model, music, 4, 2.0, torch.Generator().manual_seed(1), style=torch.tensor(style),
+                        style_guidance=s, style_base=base)
+
+    with torch.no_grad():
+        plain = run([1, 2], 0.0, "null")
+        torch.testing.assert_close(plain, run([1, 2], 0.0, "music"))  # no push: both bases agree
+        torch.testing.assert_close(run([0, 0], 3.0, "null"), run([0, 0], 0.0, "null"))  # "any": nothing to push
+        from_null, from_music = run([1, 2], 3.0, "null"), run([1, 2], 3.0, "music")
+        assert not torch.allclose(from_null, plain) and not torch.allclose(from_null, from_music)
+        # the null-music context with a label is the one style-only fine-tunes train on
+        ctx = model.null_context(2, torch.tensor([1, 2]))
+        d_ = cfg.d_model
+        torch.testing.assert_close(ctx[..., :d_], model.null_context(2)[..., :d_])
+        torch.testing.assert_close(ctx[:, 0, d_ : 2 * d_], model.style_direct(torch.tensor([1, 2])))
+    with pytest.raises(ValueError, match="style_base must be one of music, null, got 'silence'"):
+        run([1, 2], 3.0, "silence")
 
 def test_guidance_interval_limits_the_guidance_to_its_noise_levels():
     cfg, m = _model()

@@ -169,14 +169,21 @@ class DanceDenoiser(nn.Module):
             return self.null_music.new_zeros(batch, tokens, width)
         return self.style_layer(style)[:, None, :].expand(-1, tokens, -1)
 
-    def null_context(self, batch: int) -> torch.Tensor:
-        """The learned 'no music' context (B, T/k, d, 2d or 2d + L d) used for classifier-free guidance."""
+    def null_context(self, batch: int, style: torch.Tensor | None = None) -> torch.Tensor:
+        """The learned 'no music' context (B, T/k, d, 2d or 2d + L d) used for classifier-free guidance.
+
+        With ``style`` (B,) long, the labels still reach the decoder by their direct path (and the
+        per-block vectors): 'this style, no music', as style-only fine-tunes train it."""
         null = self.null_music.expand(batch, -1, -1)
         if not self.direct:
             return null
-        parts = [null, torch.zeros_like(null)]
+        if style is None or self.style_direct is None:
+            style = None
+            parts = [null, torch.zeros_like(null)]
+        else:
+            parts = [null, self.style_direct(style)[:, None, :].expand(-1, null.shape[1], -1)]
         if self.style_layer is not None:
-            parts.append(self._layer_styles(None, batch, null.shape[1]))
+            parts.append(self._layer_styles(style, batch, null.shape[1]))
         return torch.cat(parts, dim=-1)
 
     def denoise(self, x: torch.Tensor, t: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
@@ -213,13 +220,7 @@ class DanceDenoiser(nn.Module):
         (style-only fine-tunes: the label then has to carry the style without the music)."""
         context = self.encode_music(music, style)
         if drop_music is not None:
-            null = self.null_context(x.shape[0])
-            if keep_style and self.style_direct is not None and style is not None:
-                d = self.cfg.d_model
-                kept = [null[..., :d], self.style_direct(style)[:, None, :].expand(-1, null.shape[1], -1)]
-                if self.style_layer is not None:
-                    kept.append(self._layer_styles(style, x.shape[0], null.shape[1]))
-                null = torch.cat(kept, -1)
+            null = self.null_context(x.shape[0], style if keep_style else None)
             context = torch.where(drop_music[:, None, None], null, context)
         return self.denoise(x, t, context)
 

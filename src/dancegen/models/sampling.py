@@ -39,6 +39,8 @@ def linear_alphas_cumprod(steps: int) -> torch.Tensor:
 
 #: Level (fraction of the diffusion steps) at which ``Diffusion.sample`` moves the sample to a draft.
 DRAFT_LEVEL = 0.8
+#: What style guidance pushes from (``Diffusion.sample``'s ``style_base``).
+STYLE_BASES = ("music", "null")
 
 SCHEDULES: dict[str, Callable[[int], torch.Tensor]] = {
     "cosine": cosine_alphas_cumprod,
@@ -87,6 +89,7 @@ class Diffusion:
         tie: Callable[[torch.Tensor], torch.Tensor] | None = None,
         style: torch.Tensor | None = None,
         style_guidance: float = 0.0,
+        style_base: str = "music",
         draft: torch.Tensor | None = None,
         draft_weight: torch.Tensor | None = None,
         draft_level: float = DRAFT_LEVEL,
@@ -130,8 +133,12 @@ class Diffusion:
         # the contexts of one step's passes, built once: conditional [+ style "any"], and with guidance
         # conditional + null [+ style "any"] (the null pass only at the steps inside the interval)
         plain = [model.encode_music(music, style)]
-        if use_style:
+        if style_base not in STYLE_BASES:
+            raise ValueError(f"style_base must be one of {', '.join(STYLE_BASES)}, got {style_base!r}")
+        if use_style and style_base == "music":
             plain.append(model.encode_music(music, torch.zeros_like(style)))
+        elif use_style:
+            plain += [model.null_context(b, style), model.null_context(b)]
         contexts = {False: torch.cat(plain, dim=0)}
         if guidance != 1.0:
             contexts[True] = torch.cat([plain[0], model.null_context(b), *plain[1:]], dim=0)
@@ -161,8 +168,10 @@ class Diffusion:
                 cond = x0 = preds[0]
                 if guided:
                     x0 = preds[1] + guidance * (cond - preds[1])
-                if use_style:
+                if use_style and style_base == "music":
                     x0 = x0 + style_guidance * (cond - preds[-1])
+                elif use_style:
+                    x0 = x0 + style_guidance * (preds[-2] - preds[-1])
             else:
                 x0 = model.denoise(x, tt, context)
             if carry:
