@@ -7,12 +7,16 @@ generated with ``--style-label`` and classified. Printed: the classifier's accur
 dances, the asked x predicted table, the share of dances (and segments) recognised as the asked
 style against chance (1 / number of labels), and the same share for the label-free ("any")
 generations, i.e. how often the classifier says that style anyway; last column: the mean joint
-speed (m/s, ``dancegen.metrics.music.joint_speed``) of the dances asked with each label.
+speed (m/s, ``dancegen.metrics.music.joint_speed``) of the dances asked with each label. Then
+per song: what its label-free dances are called (can the model dance the song's own style at
+all?) and how many seeds recognise each asked label; last, the margin over chance: all labelled
+dances of all seeds pooled, a Wilson 95% interval and a one-sided binomial test against chance.
+--setting KEY=VALUE sets any other GenerationSettings field (e.g. style_base=null).
 With --loo, it first prints the classifier's ceiling on real dances: each of the train + test
 dances classified by a classifier fitted on all the others (leave-one-dance-out), per style.
 
 Usage: python benchmarks/style_control.py [--checkpoint CKPT] [--seconds 30] [--style-guidance S]
-       [--seed N] [--prepared-prefix prep/dwm] [--loo]
+       [--seed N [N ...]] [--prepared-prefix prep/dwm] [--setting KEY=VALUE ...] [--loo]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,18 +39,20 @@ def main() -> None:
     ap.add_argument("--data-root", default=str(ROOT.parent / "shared" / "data" / "dance_with_melody"))
     ap.add_argument("--prepared-prefix", default=None, help="use PREFIX.train.npz / PREFIX.val.npz instead of --data-root")
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds; tables pool them")
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--style-guidance", type=float, default=None,
                     help="extra guidance on the label (default: GenerationSettings' default)")
+    ap.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                    help="any other GenerationSettings field, e.g. --setting style_base=null")
     ap.add_argument("--loo", action="store_true",
                     help="also print leave-one-dance-out recognition of the real dances, per style")
     args = ap.parse_args()
 
     from dancegen.checkpoint import load_checkpoint
-    from dancegen.generate import GenerationSettings, generate_motion
+    from dancegen.generate import GenerationSettings, generate_motion, settings_from_pairs
     from dancegen.metrics.music import joint_speed
-    from dancegen.metrics.style import StyleClassifier, leave_one_out, segment_features
+    from dancegen.metrics.style import StyleClassifier, leave_one_out_classifiers, segment_features
     from dancegen.train import PreparedData, prepare_data
 
     t0 = time.perf_counter()
@@ -64,63 +71,106 @@ def main() -> None:
     if args.loo:
         feats = [segment_features(j, train.fps) for j in [*train.joints, *test.joints]]
         styles = [*train.styles, *test.styles]
-        pred = leave_one_out(feats, styles)
+        loo = leave_one_out_classifiers(feats, styles)  # classifier i: fitted on every dance but i
+        pred = ["" if c is None else c.predict(f) for c, f in zip(loo, feats)]
         print("leave-one-dance-out over all real dances (each classified by a classifier fitted on the others):")
         for label in sorted(set(styles)):
             idx = [i for i, s in enumerate(styles) if s == label]
-            segs = np.concatenate([np.array(_loo_segments(feats, styles, i)) == label for i in idx])
+            segs = np.concatenate([np.array(loo[i].predict_segments(feats[i])) == label for i in idx if loo[i]])
             print(f"  {label}: {sum(pred[i] == label for i in idx)}/{len(idx)} dances, "
                   f"{segs.mean():.0%} of {len(segs)} segments" + (" (its only dance: nothing left to learn from)"
                                                                   if len(idx) == 1 else ""))
 
+    try:
+        overrides = settings_from_pairs(args.setting)
+    except ValueError as e:
+        sys.exit(str(e))
+    own = {"seed", "style", "guidance", "style_guidance"} & set(overrides)
+    if own:
+        sys.exit(f"--setting {', '.join(sorted(own))}: use this benchmark's own option for it")
     ckpt = load_checkpoint(args.checkpoint)
     labels = list(ckpt.config.styles)
     if not labels:
         sys.exit(f"{args.checkpoint}: this model has no style labels (ModelConfig.styles is empty)")
     model = ckpt.build_model()
     n = int(args.seconds * ckpt.config.fps)
-    asked_pred: list[tuple[str, str, float]] = []
-    speeds: dict[str, list[float]] = {}  # asked label -> mean joint speed (m/s) of each of its dances
-    for music in test.music:
-        for label in ["any", *labels]:
-            extra = {} if args.style_guidance is None else {"style_guidance": args.style_guidance}
-            settings = GenerationSettings(seed=args.seed, style=label, guidance=args.guidance, **extra)
-            joints = generate_motion(ckpt, music[:n], settings, model=model).joints
-            speeds.setdefault(label, []).append(float(joint_speed(joints, ckpt.config.fps).mean()))
-            feats = segment_features(joints, ckpt.config.fps)
-            segs = clf.predict_segments(feats)
-            asked_pred.append((label, clf.predict(feats), float(np.mean([s == label for s in segs]))))
+    records: list[Dance] = []
+    for seed in args.seed:
+        for song, music in zip(test.names, test.music):
+            for label in ["any", *labels]:
+                extra = dict(overrides) if args.style_guidance is None else {**overrides, "style_guidance": args.style_guidance}
+                settings = GenerationSettings(seed=seed, style=label, guidance=args.guidance, **extra)
+                joints = generate_motion(ckpt, music[:n], settings, model=model).joints
+                feats = segment_features(joints, ckpt.config.fps)
+                segs = clf.predict_segments(feats)
+                records.append(Dance(seed, song, label, clf.predict(feats), float(np.mean([s == label for s in segs])),
+                                     float(joint_speed(joints, ckpt.config.fps).mean())))
 
-    print(f"\nStyle control of {args.checkpoint} on {len(test.names)} test songs ({args.seconds:g} s each, seed "
-          f"{args.seed}, style guidance {'default' if args.style_guidance is None else args.style_guidance}); "
-          f"rows: asked style, columns: classifier's verdict\n")
-    cols = clf.labels
+    seeds = ", ".join(map(str, args.seed))
+    print(f"\nStyle control of {args.checkpoint} on {len(test.names)} test songs ({args.seconds:g} s each, "
+          f"seed{'s' if len(args.seed) > 1 else ''} {seeds}, style guidance "
+          f"{'default' if args.style_guidance is None else args.style_guidance}"
+          f"{''.join(f', {k}={v}' for k, v in overrides.items())}); rows: asked style, columns: classifier's verdict"
+          f"{' (dances of all seeds together)' if len(args.seed) > 1 else ''}\n")
+    report(records, labels, clf.labels, dict(zip(test.names, test.styles)))
+    print(f"wall time {time.perf_counter() - t0:.0f} s")
+
+
+@dataclass
+class Dance:
+    """One generated dance: its seed, song, asked label ("any" = none), the classifier's verdict,
+    the share of its segments given the asked label, and its mean joint speed (m/s)."""
+
+    seed: int
+    song: str
+    asked: str
+    verdict: str
+    segments_ok: float
+    speed: float
+
+
+def report(records: list[Dance], labels: list[str], cols: list[str], song_styles: dict[str, str]) -> None:
+    """Print the asked x verdict table, the per-song table and the margin over chance (binomial test)."""
+    from scipy.stats import binomtest
+
     print("| asked | " + " | ".join(cols) + " | recognised | segments | 'any' called this | speed m/s |")
     print("|---|" + "---:|" * (len(cols) + 4))
-    any_pred = Counter(p for a, p, _ in asked_pred if a == "any")
-    n_any = sum(any_pred.values())
+    free = [r for r in records if r.asked == "any"]
+    free_verdicts = Counter(r.verdict for r in free)
     rec_all, seg_all = [], []
     for label in labels:
-        rows = [(p, f) for a, p, f in asked_pred if a == label]
-        counts = Counter(p for p, _ in rows)
-        rec = counts[label] / len(rows)
-        seg = float(np.mean([f for _, f in rows]))
-        rec_all.append(rec)
-        seg_all.append(seg)
+        rows = [r for r in records if r.asked == label]
+        counts = Counter(r.verdict for r in rows)
+        rec_all.append(counts[label] / len(rows))
+        seg_all.append(float(np.mean([r.segments_ok for r in rows])))
         print(f"| {label} | " + " | ".join(str(counts[c]) for c in cols)
-              + f" | {rec:.0%} | {seg:.0%} | {any_pred[label] / n_any:.0%} | {np.mean(speeds[label]):.2f} |")
-    print("| any (no label) | " + " | ".join(str(any_pred[c]) for c in cols)
-          + f" | - | - | - | {np.mean(speeds['any']):.2f} |")
-    print(f"\nmean recognition: dances {np.mean(rec_all):.0%}, segments {np.mean(seg_all):.0%}; "
-          f"chance {1 / len(labels):.0%}; wall time {time.perf_counter() - t0:.0f} s")
+              + f" | {rec_all[-1]:.0%} | {seg_all[-1]:.0%} | {free_verdicts[label] / len(free):.0%} | "
+              f"{np.mean([r.speed for r in rows]):.2f} |")
+    print("| any (no label) | " + " | ".join(str(free_verdicts[c]) for c in cols)
+          + f" | - | - | - | {np.mean([r.speed for r in free]):.2f} |")
 
+    seeds = sorted({r.seed for r in records})
+    print(f"\nPer song: the verdicts on its label-free dances, and how many of the {len(seeds)} seed(s) "
+          "recognise each asked label\n")
+    print("| song | its real style | no label | " + " | ".join(labels) + " |")
+    print("|---|---|---|" + "---:|" * len(labels))
+    for song, style in song_styles.items():
+        mine = [r for r in records if r.song == song]
+        verdicts = Counter(r.verdict for r in mine if r.asked == "any")
+        hits = [sum(r.verdict == label for r in mine if r.asked == label) for label in labels]
+        print(f"| {song} | {style} | " + ", ".join(f"{label} {count}" for label, count in verdicts.most_common()) + " | "
+              + " | ".join(f"{h}/{len(seeds)}" for h in hits) + " |")
 
-def _loo_segments(feats: list[np.ndarray], styles: list[str], i: int) -> list[str]:
-    """Per-segment verdicts on dance i of a classifier fitted on every other dance."""
-    from dancegen.metrics.style import StyleClassifier
-
-    rest = [j for j in range(len(feats)) if j != i and len(feats[j])]
-    return StyleClassifier.fit([feats[j] for j in rest], [styles[j] for j in rest]).predict_segments(feats[i])
+    labelled = [r for r in records if r.asked != "any"]
+    k = sum(r.verdict == r.asked for r in labelled)
+    test = binomtest(k, len(labelled), 1 / len(labels), alternative="greater")
+    lo, hi = binomtest(k, len(labelled)).proportion_ci(confidence_level=0.95, method="wilson")  # two-sided
+    per_seed = ", ".join(f"{np.mean([r.verdict == r.asked for r in labelled if r.seed == s]):.0%}" for s in seeds)
+    print(f"\nmean recognition: dances {np.mean(rec_all):.0%}, segments {np.mean(seg_all):.0%}; chance "
+          f"{1 / len(labels):.0%}" + (f"; per seed {per_seed}" if len(seeds) > 1 else ""))
+    print(f"margin over chance: {k}/{len(labelled)} labelled dances recognised ({k / len(labelled):.0%}, 95% CI "
+          f"{lo:.0%}-{hi:.0%}), one-sided binomial p = {test.pvalue:.2g} against {1 / len(labels):.0%} "
+          "(the dances taken as independent; seeds of one song are not quite)")
 
 
 if __name__ == "__main__":

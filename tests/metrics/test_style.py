@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dancegen.metrics.style import SEGMENT_S, StyleClassifier, leave_one_out, segment_features
+from dancegen.metrics.style import (
+    SEGMENT_S,
+    StyleClassifier,
+    leave_one_out,
+    leave_one_out_classifiers,
+    segment_features,
+)
 
 FPS = 30.0
 
@@ -90,6 +96,20 @@ def test_leave_one_out_predicts_every_dance_from_the_others():
     assert leave_one_out(feats + short, labels + ["fast"])[-1] == ""
     with pytest.raises(ValueError, match="3 feature sets but 2 labels"):
         leave_one_out(feats[:3], labels[:2])
+
+
+def test_leave_one_out_classifiers_leave_out_exactly_that_dance():
+    rng = np.random.default_rng(3)
+    feats, labels = _two_styles(rng, 4, 3)
+    short = [segment_features(np.zeros((10, 24, 3)), FPS)]
+    clfs = leave_one_out_classifiers(feats + short, labels + ["fast"])
+    assert clfs[-1] is None and all(c is not None for c in clfs[:-1])
+    for i, clf in enumerate(clfs[:-1]):
+        others = [j for j in range(len(feats)) if j != i]
+        ref = StyleClassifier.fit([feats[j] for j in others], [labels[j] for j in others])
+        np.testing.assert_allclose(clf.scores(feats[i]), ref.scores(feats[i]))
+        assert clf.predict_segments(feats[i]) == ref.predict_segments(feats[i])
+    assert leave_one_out_classifiers(feats[:1], labels[:1]) == [None]  # nothing else to fit on
 
 
 def test_real_dances_are_recognised(dwm_root):

@@ -84,6 +84,24 @@ class StyleClassifier:
         return max(tied, key=lambda lab: total[self.labels.index(lab)])
 
 
+def leave_one_out_classifiers(
+    features: list[np.ndarray], labels: list[str], shrink: float = SHRINK
+) -> list[StyleClassifier | None]:
+    """Classifier i is fitted on every dance but dance i (``None`` where dance i has no segment).
+
+    ``features``: per-dance segment features (S_i, F), ``labels``: one style per dance. Dances
+    with no segment (shorter than one segment) are left out of every fit; with no other dance to
+    fit on, classifier i is ``None`` too.
+    """
+    if len(features) != len(labels):
+        raise ValueError(f"{len(features)} feature sets but {len(labels)} labels")
+    out: list[StyleClassifier | None] = []
+    for i, f in enumerate(features):
+        rest = [(g, lab) for j, (g, lab) in enumerate(zip(features, labels)) if j != i and len(g)]
+        out.append(StyleClassifier.fit([g for g, _ in rest], [lab for _, lab in rest], shrink) if len(f) and rest else None)
+    return out
+
+
 def leave_one_out(features: list[np.ndarray], labels: list[str], shrink: float = SHRINK) -> list[str]:
     """Leave-one-dance-out predictions: dance i classified by a classifier fitted on all others.
 
@@ -92,14 +110,5 @@ def leave_one_out(features: list[np.ndarray], labels: list[str], shrink: float =
     has no training data when that dance is left out, so that dance is always called something
     else. Dances with no segment (shorter than one segment) are predicted as "".
     """
-    if len(features) != len(labels):
-        raise ValueError(f"{len(features)} feature sets but {len(labels)} labels")
-    out: list[str] = []
-    for i, f in enumerate(features):
-        rest = [(g, lab) for j, (g, lab) in enumerate(zip(features, labels)) if j != i and len(g)]
-        if not len(f) or len({lab for _, lab in rest}) < 1:
-            out.append("")
-            continue
-        clf = StyleClassifier.fit([g for g, _ in rest], [lab for _, lab in rest], shrink)
-        out.append(clf.predict(f))
-    return out
+    clfs = leave_one_out_classifiers(features, labels, shrink)
+    return ["" if clf is None else clf.predict(f) for clf, f in zip(clfs, features)]
