@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 
 from dancegen.checkpoint import load_checkpoint
 from dancegen.config import LossWeights, TrainConfig
+from dancegen.errors import DancegenError
 from dancegen.train import PreparedData, lr_at, prepare_data, style_balanced_probs, train
 from tinymodels import tiny_model_config
 
@@ -205,6 +206,34 @@ def test_style_balance_gives_every_label_the_same_share(styles):
         shares = [p[idx == k].sum() for k in labels]
         np.testing.assert_allclose(shares, 1.0 / labels.size)
         assert np.all(p[idx == 0] == 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=60), st.floats(0.0, 1.0))
+def test_partial_style_balance_lies_between_the_data_and_equal_shares(styles, power):
+    idx = np.array(styles)
+    p = style_balanced_probs(idx, power)
+    np.testing.assert_allclose(p.sum(), 1.0)
+    labels = np.unique(idx[idx > 0])
+    if labels.size:
+        n = np.array([(idx == k).sum() for k in labels], dtype=float)
+        shares = np.array([p[idx == k].sum() for k in labels])
+        np.testing.assert_allclose(shares, n ** (1 - power) / (n ** (1 - power)).sum())
+        if power == 0.0:
+            np.testing.assert_allclose(shares, n / n.sum())  # the data's own shares
+        # a rarer label never gets less than its share of the data, nor more than an equal share
+        rare = n.argmin()
+        assert n[rare] / n.sum() - 1e-12 <= shares[rare] <= 1.0 / labels.size + 1e-12
+        np.testing.assert_allclose(p[idx == labels[0]], shares[0] / n[0])  # even within a label
+
+
+def test_style_balance_accepts_a_share_between_off_and_equal():
+    assert _tcfg(style_balance=0.5).style_balance == 0.5
+    for bad in (1.5, -0.1, "yes"):
+        with pytest.raises(DancegenError, match="style_balance must be"):
+            _tcfg(style_balance=bad)
+    with pytest.raises(ValueError, match="power must lie in"):
+        style_balanced_probs(np.array([1, 2]), 2.0)
 
 
 def test_snapshots_keep_the_inference_weights_at_their_steps(dwm_small, tmp_path):

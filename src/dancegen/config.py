@@ -137,9 +137,11 @@ class TrainConfig:
     # tables (a fine-tune that learns what each label means while every other weight and the "any"
     # row stay exactly as they are; label and music dropout are off for it; dancegen.train.freeze_for).
     trainable: str = "all"
-    # Draw training windows so that every style label of the model is equally likely (a style with one
-    # dance is seen as often as one with twenty); windows without a known label are then left out.
-    style_balance: bool = False
+    # Draw training windows so that every style label of the model is equally likely (true or 1: a style
+    # with one dance is seen as often as one with twenty), or part of the way there (a number p in
+    # (0, 1): label k drawn in proportion to n_k^(1 - p) for n_k windows; train.style_balanced_probs);
+    # windows without a known label are then left out. false or 0: off.
+    style_balance: bool | float = False
     # Style-only fine-tunes: share of windows whose music is replaced by the null while the label is kept
     # (its direct path to the decoder): in the data label and music always agree, so with the music
     # present the label has little left to explain; without it, it must carry the style alone.
@@ -150,6 +152,8 @@ class TrainConfig:
             raise DancegenError(f"lr_schedule must be 'cosine' or 'onecycle', got {self.lr_schedule!r}.")
         if not 0.0 <= self.style_music_drop <= 1.0:
             raise DancegenError(f"style_music_drop must lie in [0, 1], got {self.style_music_drop}.")
+        if isinstance(self.style_balance, str) or not 0.0 <= float(self.style_balance) <= 1.0:
+            raise DancegenError(f"style_balance must be true, false or a number in [0, 1], got {self.style_balance!r}.")
         if self.trainable not in ("all", "style"):
             raise DancegenError(f"trainable must be 'all' or 'style', got {self.trainable!r}.")
         if any(not 0.25 <= r <= 4.0 for r in self.tempo_augment):

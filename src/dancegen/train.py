@@ -402,16 +402,23 @@ def freeze_for(net: torch.nn.Module, trainable: str) -> list[str]:
     return kept
 
 
-def style_balanced_probs(style_idx: np.ndarray) -> np.ndarray:
-    """Sampling probabilities (N,) for windows with style indices (N,) (0 = no label): every label
-    present gets the same total probability, split evenly over its windows; unlabelled windows get 0
-    (all equal when no window has a label)."""
+def style_balanced_probs(style_idx: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """Sampling probabilities (N,) for windows with style indices (N,) (0 = no label).
+
+    Label k with n_k windows gets the total probability n_k^(1 - power) / sum_j n_j^(1 - power),
+    split evenly over its windows: ``power`` 1 gives every label present the same share, 0 the
+    shares of the data, 0.5 lies between (a style with 1/20 of the windows of another gets 1/sqrt(20)
+    of its share). Unlabelled windows get 0 (all equal when no window has a label)."""
+    if not 0.0 <= power <= 1.0:
+        raise ValueError(f"power must lie in [0, 1], got {power}")
     style_idx = np.asarray(style_idx)
     labels = np.unique(style_idx[style_idx > 0])
     if labels.size == 0:
         return np.full(len(style_idx), 1.0 / max(1, len(style_idx)))
     counts = {int(k): int((style_idx == k).sum()) for k in labels}
-    return np.array([1.0 / (labels.size * counts[int(k)]) if k > 0 else 0.0 for k in style_idx])
+    share = {k: n ** (1.0 - power) for k, n in counts.items()}
+    total = sum(share.values())
+    return np.array([share[int(k)] / (total * counts[int(k)]) if k > 0 else 0.0 for k in style_idx])
 
 
 def grow_load(net: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -589,7 +596,7 @@ def train(
     trainable = freeze_for(nets["model"], tcfg.trainable)
     draw_probs = None
     if tcfg.style_balance:
-        draw_probs = torch.from_numpy(style_balanced_probs(style_w)).to(torch.float64)
+        draw_probs = torch.from_numpy(style_balanced_probs(style_w, float(tcfg.style_balance))).to(torch.float64)
     ema = objective.build()["model"]
     ema.load_state_dict(nets["model"].state_dict())
     opts = {name: objective.optimizer(name, net) for name, net in nets.items()}
