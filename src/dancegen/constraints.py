@@ -43,6 +43,7 @@ from dancegen.errors import DancegenError
 from dancegen.motion.motion import Motion, load_motion
 from dancegen.motion.representation import FeatureLayout, encode
 from dancegen.motion.skeleton import SkeletonSpec
+from dancegen.motion.smoothing import smoothstep
 
 #: Common-body joints that make up the lower body; every other joint is upper body.
 LOWER_COMMON = ("pelvis", "left_hip", "left_knee", "left_ankle", "left_toe", "right_hip", "right_knee",
@@ -188,7 +189,7 @@ def border_draft(c: Constraint, fps: float, hold_s: float = DRAFT_HOLD_S,
     t_max, d = c.known.shape
     hold, fade = int(round(hold_s * fps)), max(1, int(round(fade_s * fps)))
     u = np.arange(1, fade + 1) / (fade + 1)
-    ramp = np.r_[np.ones(hold), 1 - u * u * (3 - 2 * u)]  # weight at distance 1, 2, ... from the edge
+    ramp = np.r_[np.ones(hold), 1 - smoothstep(u)]  # weight at distance 1, 2, ... from the edge
     total_w = np.zeros((t_max, d))
     total_v = np.zeros((t_max, d))
     best = np.zeros((t_max, d))
@@ -356,7 +357,7 @@ def blend_borders(feats: np.ndarray, c: Constraint, fps: float, seconds: float =
     n = max(1, int(round(seconds * fps)))
     pinned = c.mask.any(axis=1)
     out = feats.copy()
-    ramp = 1.0 - (lambda u: u * u * (3 - 2 * u))(np.arange(n) / n)  # 1 at the border, fading to 0
+    ramp = 1.0 - smoothstep(np.arange(n) / n)  # 1 at the border, fading to 0
     t_max = len(feats)
     for b in range(1, t_max):
         if pinned[b - 1] == pinned[b]:

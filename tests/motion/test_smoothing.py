@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from dancegen.motion.smoothing import PIN_FADE_S, smooth_joints
+from dancegen.motion.smoothing import PIN_FADE_S, smooth_joints, smoothstep
 
 FPS = 30.0
 
@@ -90,3 +90,15 @@ def test_a_real_dance_keeps_its_speed(dwm_root):
         return float(np.linalg.norm(np.diff(x, axis=0) * 30, axis=-1).mean())
 
     assert abs(speed(out) / speed(j) - 1) < 0.05
+
+
+@given(arrays(np.float64, st.integers(1, 20), elements=st.floats(0.0, 1.0)))
+def test_smoothstep_rises_from_0_to_1_symmetrically_and_works_on_tensors(u):
+    import torch
+
+    s = smoothstep(u)
+    assert np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(smoothstep(1 - u), 1 - s, atol=1e-12)  # point-symmetric about (1/2, 1/2)
+    grid = np.linspace(0, 1, 11)
+    assert np.all(np.diff(smoothstep(grid)) > 0) and smoothstep(grid)[0] == 0 and smoothstep(grid)[-1] == 1
+    np.testing.assert_allclose(smoothstep(torch.from_numpy(u)).numpy(), s)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from dancegen.models.diffusion import DanceDenoiser
+from dancegen.motion.smoothing import smoothstep
 
 
 def cosine_alphas_cumprod(steps: int, s: float = 0.008) -> torch.Tensor:
@@ -200,7 +201,7 @@ def _carry_plan(mask: torch.Tensor, n: int) -> list[tuple[int, int, torch.Tensor
     """For ``Diffusion.sample``'s ``carry_frames``: (row, pinned edge frame, free frames beside it,
     their weights, the edge's pinned entries as 0/1) for every border between pinned and free frames."""
     u = torch.arange(n, dtype=torch.float32) / n
-    fade = 1 - u * u * (3 - 2 * u)  # 1 at the first free frame, fading towards 0
+    fade = 1 - smoothstep(u)  # 1 at the first free frame, fading towards 0
     plan = []
     pinned = mask.any(dim=-1).cpu()
     for row in range(mask.shape[0]):

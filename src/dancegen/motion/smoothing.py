@@ -12,8 +12,12 @@ stay continuous.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 from scipy.ndimage import distance_transform_edt, gaussian_filter1d
+
+T = TypeVar("T")
 
 #: Seconds over which smoothing fades in next to a pinned frame.
 PIN_FADE_S = 0.2
@@ -51,8 +55,13 @@ def smooth_joints(joints: np.ndarray, fps: float, sigma_s: float, pinned: np.nda
     return out.astype(joints.dtype)
 
 
+def smoothstep(u: T) -> T:
+    """3u^2 - 2u^3 of u in [0, 1] (a numpy array or torch tensor): 0 -> 0, 1 -> 1, flat at both ends."""
+    return u * u * (3 - 2 * u)
+
+
 def _pin_weight(pinned: np.ndarray, fps: float) -> np.ndarray:
     """(T,) 0 on the pinned frames (T,) bool (at least one), rising with a smoothstep to 1 at
     ``PIN_FADE_S`` seconds from the nearest one."""
     u = np.clip(distance_transform_edt(~pinned) / max(1.0, PIN_FADE_S * fps), 0.0, 1.0)
-    return u * u * (3 - 2 * u)
+    return smoothstep(u)
