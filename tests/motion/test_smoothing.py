@@ -92,6 +92,7 @@ def test_a_real_dance_keeps_its_speed(dwm_root):
     assert abs(speed(out) / speed(j) - 1) < 0.05
 
 
+@settings(deadline=None)  # the first example imports torch
 @given(arrays(np.float64, st.integers(1, 20), elements=st.floats(0.0, 1.0)))
 def test_smoothstep_rises_from_0_to_1_symmetrically_and_works_on_tensors(u):
     import torch
