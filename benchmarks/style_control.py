@@ -50,9 +50,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from dancegen.checkpoint import load_checkpoint
+    from dancegen.constraints import body_part_joints
     from dancegen.generate import GenerationSettings, generate_motion, settings_from_pairs
     from dancegen.metrics.music import joint_speed
     from dancegen.metrics.style import StyleClassifier, leave_one_out_classifiers, segment_features
+    from dancegen.motion.skeleton import get_skeleton
     from dancegen.train import PreparedData, prepare_data
 
     t0 = time.perf_counter()
@@ -64,7 +66,8 @@ def main() -> None:
             sys.exit(f"no Dance-with-Melody data at {args.data_root}")
         train = prepare_data("dance_with_melody", args.data_root, "train", progress=False)
         test = prepare_data("dance_with_melody", args.data_root, "test", progress=False)
-    clf = StyleClassifier.fit([segment_features(j, train.fps) for j in train.joints], train.styles)
+    train_feats = [segment_features(j, train.fps) for j in train.joints]
+    clf = StyleClassifier.fit(train_feats, train.styles)
     real_ok = [clf.predict(segment_features(j, test.fps)) == s for j, s in zip(test.joints, test.styles)]
     print(f"classifier: {len(clf.labels)} styles ({', '.join(clf.labels)}), fitted on {len(train.names)} real "
           f"train dances; real test dances recognised: {sum(real_ok)}/{len(real_ok)}")
@@ -104,7 +107,7 @@ def main() -> None:
                 feats = segment_features(joints, ckpt.config.fps)
                 segs = clf.predict_segments(feats)
                 records.append(Dance(seed, song, label, clf.predict(feats), float(np.mean([s == label for s in segs])),
-                                     float(joint_speed(joints, ckpt.config.fps).mean())))
+                                     float(joint_speed(joints, ckpt.config.fps).mean()), feats))
 
     seeds = ", ".join(map(str, args.seed))
     print(f"\nStyle control of {args.checkpoint} on {len(test.names)} test songs ({args.seconds:g} s each, "
@@ -113,6 +116,11 @@ def main() -> None:
           f"{''.join(f', {k}={v}' for k, v in overrides.items())}); rows: asked style, columns: classifier's verdict"
           f"{' (dances of all seeds together)' if len(args.seed) > 1 else ''}\n")
     report(records, labels, clf.labels, dict(zip(test.names, test.styles)))
+    spec = get_skeleton(ckpt.config.skeleton)
+    parts = {part: body_part_joints(spec, part) for part in ("upper", "lower")}
+    groups = {f"real {lab}": np.concatenate([f for f, s in zip(train_feats, train.styles) if s == lab]) for lab in clf.labels}
+    groups |= {f"asked {lab}": np.concatenate([r.features for r in records if r.asked == lab]) for lab in ["any", *labels]}
+    print_profile(groups, clf, parts)
     print(f"wall time {time.perf_counter() - t0:.0f} s")
 
 
@@ -127,6 +135,24 @@ class Dance:
     verdict: str
     segments_ok: float
     speed: float
+    features: np.ndarray  # (S, F) its segment features
+
+
+def kinetic_profile(features: np.ndarray, clf, parts: dict[str, list[int]]) -> list[float]:
+    """Mean standardised segment feature (z against the classifier's training segments) per body
+    part x (horizontal kinetic energy, vertical kinetic energy, energy expenditure), part-major."""
+    z = ((np.asarray(features) - clf.mean) / clf.std).reshape(len(features), -1, 3)
+    return [float(z[:, idx, k].mean()) for idx in parts.values() for k in range(3)]
+
+
+def print_profile(groups: dict[str, np.ndarray], clf, parts: dict[str, list[int]]) -> None:
+    """The kinetic profile (``kinetic_profile``) of each group of segments, one row per group."""
+    kinds = ("horizontal KE", "vertical KE", "energy exp.")
+    print("\nKinetic profile: mean z (standard deviations from the real training segments' mean) per body part\n")
+    print("| segments | " + " | ".join(f"{part} {kind}" for part in parts for kind in kinds) + " |")
+    print("|---|" + "---:|" * (len(parts) * len(kinds)))
+    for name, feats in groups.items():
+        print(f"| {name} ({len(feats)}) | " + " | ".join(f"{v:+.2f}" for v in kinetic_profile(feats, clf, parts)) + " |")
 
 
 def report(records: list[Dance], labels: list[str], cols: list[str], song_styles: dict[str, str]) -> None:

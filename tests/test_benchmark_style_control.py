@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from benchtools import load_benchmark
 from scipy.stats import binom
@@ -19,10 +20,10 @@ def _records(sc):
     out = []
     for seed in (0, 1):
         for song, own in (("S_R", "rumba"), ("S_W", "waltz")):
-            out.append(sc.Dance(seed, song, "any", own, 0.0, 0.5))
+            out.append(sc.Dance(seed, song, "any", own, 0.0, 0.5, np.zeros((1, 6))))
             for asked in ("rumba", "waltz"):
                 verdict = "rumba" if asked == "rumba" or own == "rumba" else "waltz"
-                out.append(sc.Dance(seed, song, asked, verdict, float(verdict == asked), 0.6))
+                out.append(sc.Dance(seed, song, asked, verdict, float(verdict == asked), 0.6, np.zeros((1, 6))))
     return out
 
 
@@ -39,3 +40,19 @@ def test_report_counts_verdicts_pools_seeds_and_tests_the_margin(sc, capsys):
     assert m, out
     assert float(m.group(3)) == pytest.approx(binom.sf(5, 8, 0.5), abs=0.005)  # printed to 2 digits; P(X >= 6), X ~ B(8, 1/2)
     assert int(m.group(1)) < 75 < int(m.group(2)) < 100
+
+
+def test_kinetic_profile_averages_z_per_body_part_and_kind(sc, capsys):
+    from dancegen.metrics.style import StyleClassifier
+
+    rng = np.random.default_rng(0)
+    train = [rng.normal(size=(20, 9)) for _ in range(2)]  # 3 joints x (hKE, vKE, EE)
+    clf = StyleClassifier.fit(train, ["a", "b"])
+    parts = {"upper": [0], "lower": [1, 2]}
+    assert np.allclose(sc.kinetic_profile(clf.mean[None], clf, parts), 0.0)  # the training mean: z = 0
+    shifted = clf.mean + clf.std * np.array([1, 2, 3, 0, 0, 0, -2, -2, -2])  # lower: joint 1 +0, joint 2 -2
+    np.testing.assert_allclose(sc.kinetic_profile(shifted[None], clf, parts), [1, 2, 3, -1, -1, -1])
+    sc.print_profile({"real a": train[0], "odd": shifted[None]}, clf, parts)
+    out = capsys.readouterr().out
+    assert "| segments | upper horizontal KE | upper vertical KE | upper energy exp. | lower horizontal KE |" in out
+    assert "| odd (1) | +1.00 | +2.00 | +3.00 | -1.00 | -1.00 | -1.00 |" in out
