@@ -92,7 +92,8 @@ def test_tie_is_applied_to_the_result():
     assert torch.equal(out[1:, :15], out[:-1, 15:])
 
 
-def test_style_guidance_pushes_only_when_a_style_is_asked():
+def _styled_model():
+    """A tiny style model whose label and head have an effect (they start at zero), its diffusion, music."""
     torch.manual_seed(0)
     cfg = tiny_model_config(styles=["waltz", "tango"], head_kernel=3)
     model = DanceDenoiser(cfg).eval()
@@ -101,6 +102,11 @@ def test_style_guidance_pushes_only_when_a_style_is_asked():
         torch.nn.init.normal_(p, std=0.2)  # zero-initialised: give the label and the head an effect
     d = Diffusion(cfg.diffusion_steps)
     music = torch.randn(2, cfg.window, cfg.audio_dim)
+    return cfg, model, d, music
+
+
+def test_style_guidance_pushes_only_when_a_style_is_asked():
+    cfg, model, d, music = _styled_model()
 
     def run(style, s):
         return d.sample(model, music, 4, 2.0, torch.Generator().manual_seed(1), style=torch.tensor(style),
@@ -115,16 +121,8 @@ def test_style_guidance_pushes_only_when_a_style_is_asked():
         assert float((pushed - free).norm()) > float((plain - free).norm())
 
 
-
 def test_style_guidance_from_the_null_pushes_along_the_label_without_music():
-    torch.manual_seed(0)
-    cfg = tiny_model_config(styles=["waltz", "tango"], head_kernel=3)
-    model = DanceDenoiser(cfg).eval()
-    for p in (*model.motion_out.parameters(), model.style.weight, model.style_direct.weight,
-              model.motion_out_context.weight):
-        torch.nn.init.normal_(p, std=0.2)
-    d = Diffusion(cfg.diffusion_steps)
-    music = torch.randn(2, cfg.window, cfg.audio_dim)
+    cfg, model, d, music = _styled_model()
 
     def run(style, s, base):
         return d.sample(model, music, 4, 2.0, torch.Generator().manual_seed(1), style=torch.tensor(style),
@@ -143,6 +141,7 @@ def test_style_guidance_from_the_null_pushes_along_the_label_without_music():
         torch.testing.assert_close(ctx[:, 0, d_ : 2 * d_], model.style_direct(torch.tensor([1, 2])))
     with pytest.raises(ValueError, match="style_base must be one of music, null, got 'silence'"):
         run([1, 2], 3.0, "silence")
+
 
 def test_guidance_interval_limits_the_guidance_to_its_noise_levels():
     cfg, m = _model()
