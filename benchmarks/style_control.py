@@ -68,11 +68,12 @@ def main() -> None:
         test = prepare_data("dance_with_melody", args.data_root, "test", progress=False)
     train_feats = [segment_features(j, train.fps) for j in train.joints]
     clf = StyleClassifier.fit(train_feats, train.styles)
-    real_ok = [clf.predict(segment_features(j, test.fps)) == s for j, s in zip(test.joints, test.styles)]
+    test_feats = [segment_features(j, test.fps) for j in test.joints]
+    real_ok = [clf.predict(f) == s for f, s in zip(test_feats, test.styles)]
     print(f"classifier: {len(clf.labels)} styles ({', '.join(clf.labels)}), fitted on {len(train.names)} real "
           f"train dances; real test dances recognised: {sum(real_ok)}/{len(real_ok)}")
     if args.loo:
-        feats = [segment_features(j, train.fps) for j in [*train.joints, *test.joints]]
+        feats = [*train_feats, *test_feats]
         styles = [*train.styles, *test.styles]
         loo = leave_one_out_classifiers(feats, styles)  # classifier i: fitted on every dance but i
         pred = ["" if c is None else c.predict(f) for c, f in zip(loo, feats)]
@@ -97,11 +98,11 @@ def main() -> None:
         sys.exit(f"{args.checkpoint}: this model has no style labels (ModelConfig.styles is empty)")
     model = ckpt.build_model()
     n = int(args.seconds * ckpt.config.fps)
+    extra = dict(overrides) if args.style_guidance is None else {**overrides, "style_guidance": args.style_guidance}
     records: list[Dance] = []
     for seed in args.seed:
         for song, music in zip(test.names, test.music):
             for label in ["any", *labels]:
-                extra = dict(overrides) if args.style_guidance is None else {**overrides, "style_guidance": args.style_guidance}
                 settings = GenerationSettings(seed=seed, style=label, guidance=args.guidance, **extra)
                 joints = generate_motion(ckpt, music[:n], settings, model=model).joints
                 feats = segment_features(joints, ckpt.config.fps)
