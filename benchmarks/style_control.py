@@ -104,7 +104,10 @@ def main() -> None:
         for song, music in zip(test.names, test.music):
             for label in ["any", *labels]:
                 settings = GenerationSettings(seed=seed, style=label, guidance=args.guidance, **extra)
-                joints = generate_motion(ckpt, music[:n], settings, model=model).joints
+                try:
+                    joints = generate_motion(ckpt, music[:n], settings, model=model).joints
+                except ValueError as e:  # a bad --setting value (e.g. style_base) reaches the sampler
+                    sys.exit(f"--setting: {e}")
                 feats = segment_features(joints, ckpt.config.fps)
                 segs = clf.predict_segments(feats)
                 records.append(Dance(seed, song, label, clf.predict(feats), float(np.mean([s == label for s in segs])),
