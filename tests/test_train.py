@@ -166,6 +166,42 @@ def test_style_only_fine_tune_changes_the_label_rows_and_nothing_else(dwm_small,
     assert changed == ["style.weight", "style_direct.weight"]
 
 
+def test_head_only_fine_tune_changes_the_output_head_and_nothing_else(dwm_small, tmp_path):
+    cfg = tiny_model_config(head_kernel=3, dropout=0.1)
+    base_run = train(dwm_small, tmp_path / "base", cfg, _tcfg(max_steps=10), progress=False)
+    base = load_checkpoint(base_run.out_dir / "checkpoint")
+    res = train(dwm_small, tmp_path / "head", base.config,
+                _tcfg(max_steps=10, trainable="head", ema_decay=0.5, loss=LossWeights(acceleration=0.01)),
+                progress=False, init_from=base)
+    tuned = load_checkpoint(tmp_path / "head" / "checkpoint")
+    assert tuned.config == base.config  # dropout and conditioning dropout as the model's own
+    changed = sorted(n for n, old in base.state_dict.items()
+                     if float((tuned.state_dict[n] - old).abs().max()) > 0)
+    assert changed == ["motion_out.bias", "motion_out.weight", "motion_out_context.weight", "norm_out.bias",
+                       "norm_out.weight"]
+    with open(res.out_dir / "log.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert float(rows[-1]["acceleration"]) > 0  # the term is logged
+
+
+def test_acceleration_loss_is_the_mse_of_second_differences():
+    from dancegen.motion.representation import FeatureLayout, Normalizer, feature_dim
+    from dancegen.train import motion_losses
+
+    cfg = tiny_model_config()
+    b, t, j, fps, delta = 2, 30, 23, cfg.fps, 0.01
+    norm = Normalizer(np.zeros(feature_dim(j), np.float32), np.ones(feature_dim(j), np.float32))
+    x0 = torch.randn(b, t, feature_dim(j)) * 0.1
+    assert float(motion_losses(x0, x0, norm, cfg)["acceleration"]) == pytest.approx(0.0, abs=1e-8)
+    pred = x0.clone()
+    x_cols = range(FeatureLayout(j).local.start, FeatureLayout(j).local.stop, 3)
+    pred[:, 7, list(x_cols)] += delta  # every joint of frame 7 moves delta m along x
+    # second differences centred on frames 6, 7, 8 change by delta, -2 delta, delta (times fps^2)
+    expected = (1 + 4 + 1) * (delta * fps * fps) ** 2 * b * j / (b * (t - 2) * j * 3)
+    got = float(motion_losses(pred, x0, norm, cfg)["acceleration"])
+    assert got == pytest.approx(expected, rel=1e-4)
+
+
 def test_style_only_fine_tune_grows_and_learns_the_per_block_style_vectors(dwm_small, tmp_path):
     from dancegen.config import from_dict, to_dict
 
@@ -190,7 +226,7 @@ def test_style_only_fine_tune_needs_style_labels(dwm_small, tmp_path):
 
     with pytest.raises(DancegenError, match="needs a model with style labels"):
         train(dwm_small, tmp_path / "x", tiny_model_config(), _tcfg(max_steps=1, trainable="style"), progress=False)
-    with pytest.raises(DancegenError, match="trainable must be"):
+    with pytest.raises(DancegenError, match="trainable must be one of all, style, head"):
         _tcfg(trainable="decoder")
 
 

@@ -99,9 +99,15 @@ class LossWeights:
     velocity: float = 1.0  # decoded joint velocities (MSE, (m/s)^2): punishes jitter
     joints: float = 10.0  # decoded joint positions (MSE, m^2)
     foot: float = 1.0  # squared speed (m/s)^2 of feet the model predicts planted (anti foot-skate)
+    acceleration: float = 0.0  # decoded joint accelerations (MSE, (m/s^2)^2): second differences, so
+    # a jump between two tokens costs twice (off in every shipped recipe; docs/MODEL_CARD.md, head fine-tune)
     adversarial: float = 1.0  # GAN: hinge loss of the generator
     feature_matching: float = 10.0  # GAN: L1 between discriminator activations on real and generated
     mode_seeking: float = 1.0  # GAN: 1 / (output distance per code distance) for two codes, one song
+
+
+#: Values of ``TrainConfig.trainable``.
+TRAINABLE = ("all", "style", "head")
 
 
 @dataclass
@@ -133,9 +139,11 @@ class TrainConfig:
     mixed_precision: str = "no"  # "no", "fp16", "bf16" (Accelerate)
     grad_accum: int = 1
     loss: LossWeights = field(default_factory=LossWeights)
-    # What the optimiser updates: "all" weights, or "style": only the style label rows of the style
+    # What the optimiser updates: "all" weights; "style": only the style label rows of the style
     # tables (a fine-tune that learns what each label means while every other weight and the "any"
-    # row stay exactly as they are; label and music dropout are off for it; dancegen.train.freeze_for).
+    # row stay exactly as they are; label and music dropout are off for it); "head": only the output
+    # head (the last norm, the per-token head and its neighbour-seeing conv), dropout as the model's
+    # own (dancegen.train.freeze_for).
     trainable: str = "all"
     # Draw training windows so that every style label of the model is equally likely (true or 1: a style
     # with one dance is seen as often as one with twenty), or part of the way there (a number p in
@@ -154,8 +162,8 @@ class TrainConfig:
             raise DancegenError(f"style_music_drop must lie in [0, 1], got {self.style_music_drop}.")
         if isinstance(self.style_balance, str) or not 0.0 <= float(self.style_balance) <= 1.0:
             raise DancegenError(f"style_balance must be true, false or a number in [0, 1], got {self.style_balance!r}.")
-        if self.trainable not in ("all", "style"):
-            raise DancegenError(f"trainable must be 'all' or 'style', got {self.trainable!r}.")
+        if self.trainable not in TRAINABLE:
+            raise DancegenError(f"trainable must be one of {', '.join(TRAINABLE)}, got {self.trainable!r}.")
         if any(not 0.25 <= r <= 4.0 for r in self.tempo_augment):
             raise DancegenError(f"tempo_augment rates must lie in [0.25, 4], got {self.tempo_augment}.")
 

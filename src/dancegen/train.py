@@ -224,7 +224,8 @@ def diffusion_losses(
     w = tcfg.loss
     parts = motion_losses(pred, x0, normalizer, cfg)
     parts["recon"] = F.mse_loss(pred, x0)
-    parts["loss"] = w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"] + w.foot * parts["foot"]
+    parts["loss"] = (w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"]
+                     + w.foot * parts["foot"] + w.acceleration * parts["acceleration"])
     return parts
 
 
@@ -232,7 +233,8 @@ def motion_losses(pred: torch.Tensor, x0: torch.Tensor, normalizer: Normalizer, 
     """Joint-space terms shared by every family, for normalised features pred, x0 (B, T, D).
 
     joints: MSE of decoded joint positions (m^2); velocity: MSE of joint velocities ((m/s)^2);
-    foot: squared speed ((m/s)^2) of feet that ``pred`` itself marks as planted (anti foot-skate).
+    foot: squared speed ((m/s)^2) of feet that ``pred`` itself marks as planted (anti foot-skate);
+    acceleration: MSE of joint second differences ((m/s^2)^2).
     """
     num_joints = get_skeleton(cfg.skeleton).num_joints
     lay = FeatureLayout(num_joints)
@@ -243,13 +245,16 @@ def motion_losses(pred: torch.Tensor, x0: torch.Tensor, normalizer: Normalizer, 
     feet = list(get_skeleton(cfg.skeleton).feet)
     contact = (normalizer.denormalize(pred)[:, :-1, lay.contacts] > 0.5).float().detach()
     foot = ((v_pred[:, :, feet] ** 2).sum(-1) * contact).mean()
-    return {"joints": F.mse_loss(j_pred, j_true), "velocity": velocity, "foot": foot}
+    a_pred = (v_pred[:, 1:] - v_pred[:, :-1]) * cfg.fps  # (B, T-2, J, 3) m/s^2
+    a_true = (j_true[:, 2:] - 2 * j_true[:, 1:-1] + j_true[:, :-2]) * cfg.fps * cfg.fps
+    return {"joints": F.mse_loss(j_pred, j_true), "velocity": velocity, "foot": foot,
+            "acceleration": F.mse_loss(a_pred, a_true)}
 
 
 class DiffusionObjective:
     """Trains the EDGE-style denoiser: one network, the diffusion losses."""
 
-    log_keys = ("loss", "recon", "joints", "velocity", "foot")
+    log_keys = ("loss", "recon", "joints", "velocity", "foot", "acceleration")
 
     def __init__(self, cfg: ModelConfig, tcfg: TrainConfig, normalizer: Normalizer) -> None:
         self.cfg, self.tcfg, self.normalizer = cfg, tcfg, normalizer
@@ -323,7 +328,8 @@ class GanObjective:
         fake = gen_net(music, z1)
         parts = motion_losses(fake, x, self.normalizer, self.cfg)
         parts["recon"] = F.l1_loss(fake, x)
-        total = w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"] + w.foot * parts["foot"]
+        total = (w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"]
+                 + w.foot * parts["foot"] + w.acceleration * parts["acceleration"])
         if disc is not None:
             logits, f_fake = disc(fake, music)
             with torch.no_grad():
@@ -383,14 +389,25 @@ OBJECTIVES = {"diffusion": DiffusionObjective, "gan": GanObjective}
 STYLE_TABLES = ("style.weight", "style_direct.weight", "style_layer.weight")
 
 
+#: Parameters a ``trainable = "head"`` fine-tune updates: the output norm and head (DanceDenoiser).
+HEAD_PREFIXES = ("norm_out.", "motion_out.", "motion_out_context.")
+
+
 def freeze_for(net: torch.nn.Module, trainable: str) -> list[str]:
     """Freeze ``net`` for ``TrainConfig.trainable``; the names of the parameters left trainable.
 
-    "all": nothing frozen. "style": every parameter but the style tables, and their row 0 ("any")
+    "all": nothing frozen. "head": all but the output head (``HEAD_PREFIXES``). "style": every parameter but the style tables, and their row 0 ("any")
     through a gradient hook that zeroes it, so a dance asked without a label is unchanged.
     """
     if trainable == "all":
         return [n for n, _ in net.named_parameters()]
+    if trainable == "head":
+        kept = []
+        for name, p in net.named_parameters():
+            p.requires_grad_(name.startswith(HEAD_PREFIXES))
+            if p.requires_grad:
+                kept.append(name)
+        return kept
     if getattr(net, "style", None) is None:
         raise DancegenError("trainable 'style' needs a model with style labels (ModelConfig.styles).")
     kept = []
@@ -582,7 +599,7 @@ def train(
     # A style-only fine-tune never drops the label (its rows get a gradient from every window); it
     # drops the music of a style_music_drop share of windows, keeping the label. The saved config
     # keeps the model's own dropout values.
-    obj_cfg = cfg if tcfg.trainable == "all" else ModelConfig(**{**to_dict(cfg), "cond_drop_prob": tcfg.style_music_drop,
+    obj_cfg = cfg if tcfg.trainable != "style" else ModelConfig(**{**to_dict(cfg), "cond_drop_prob": tcfg.style_music_drop,
                                                                   "style_drop_prob": 0.0})
     objective = OBJECTIVES[cfg.family](obj_cfg, tcfg, normalizer)
     if torch.cuda.is_available() and hasattr(objective, "noise_generator"):
