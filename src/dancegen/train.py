@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from dancegen.checkpoint import save_checkpoint
-from dancegen.config import ModelConfig, TrainConfig, from_dict, to_dict
+from dancegen.config import LossWeights, ModelConfig, TrainConfig, from_dict, to_dict
 from dancegen.errors import DancegenError, DatasetError
 from dancegen.models.diffusion import DanceDenoiser, count_parameters
 from dancegen.models.sampling import Diffusion
@@ -224,8 +224,7 @@ def diffusion_losses(
     w = tcfg.loss
     parts = motion_losses(pred, x0, normalizer, cfg)
     parts["recon"] = F.mse_loss(pred, x0)
-    parts["loss"] = (w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"]
-                     + w.foot * parts["foot"] + w.acceleration * parts["acceleration"])
+    parts["loss"] = weighted_motion_loss(w, parts)
     return parts
 
 
@@ -241,14 +240,19 @@ def motion_losses(pred: torch.Tensor, x0: torch.Tensor, normalizer: Normalizer, 
     j_pred = decode(normalizer.denormalize(pred), num_joints, cfg.fps)
     j_true = decode(normalizer.denormalize(x0), num_joints, cfg.fps)
     v_pred = (j_pred[:, 1:] - j_pred[:, :-1]) * cfg.fps  # (B, T-1, J, 3) m/s
-    velocity = F.mse_loss(v_pred, (j_true[:, 1:] - j_true[:, :-1]) * cfg.fps)
+    v_true = (j_true[:, 1:] - j_true[:, :-1]) * cfg.fps
     feet = list(get_skeleton(cfg.skeleton).feet)
     contact = (normalizer.denormalize(pred)[:, :-1, lay.contacts] > 0.5).float().detach()
     foot = ((v_pred[:, :, feet] ** 2).sum(-1) * contact).mean()
-    a_pred = (v_pred[:, 1:] - v_pred[:, :-1]) * cfg.fps  # (B, T-2, J, 3) m/s^2
-    a_true = (j_true[:, 2:] - 2 * j_true[:, 1:-1] + j_true[:, :-2]) * cfg.fps * cfg.fps
-    return {"joints": F.mse_loss(j_pred, j_true), "velocity": velocity, "foot": foot,
-            "acceleration": F.mse_loss(a_pred, a_true)}
+    accel = lambda v: (v[:, 1:] - v[:, :-1]) * cfg.fps  # noqa: E731  (B, T-2, J, 3) m/s^2
+    return {"joints": F.mse_loss(j_pred, j_true), "velocity": F.mse_loss(v_pred, v_true), "foot": foot,
+            "acceleration": F.mse_loss(accel(v_pred), accel(v_true))}
+
+
+def weighted_motion_loss(w: LossWeights, parts: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The terms every family shares (recon and :func:`motion_losses`), weighted by ``w``."""
+    return (w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"]
+            + w.foot * parts["foot"] + w.acceleration * parts["acceleration"])
 
 
 class DiffusionObjective:
@@ -328,8 +332,7 @@ class GanObjective:
         fake = gen_net(music, z1)
         parts = motion_losses(fake, x, self.normalizer, self.cfg)
         parts["recon"] = F.l1_loss(fake, x)
-        total = (w.recon * parts["recon"] + w.joints * parts["joints"] + w.velocity * parts["velocity"]
-                 + w.foot * parts["foot"] + w.acceleration * parts["acceleration"])
+        total = weighted_motion_loss(w, parts)
         if disc is not None:
             logits, f_fake = disc(fake, music)
             with torch.no_grad():
@@ -396,18 +399,16 @@ HEAD_PREFIXES = ("norm_out.", "motion_out.", "motion_out_context.")
 def freeze_for(net: torch.nn.Module, trainable: str) -> list[str]:
     """Freeze ``net`` for ``TrainConfig.trainable``; the names of the parameters left trainable.
 
-    "all": nothing frozen. "head": all but the output head (``HEAD_PREFIXES``). "style": every parameter but the style tables, and their row 0 ("any")
-    through a gradient hook that zeroes it, so a dance asked without a label is unchanged.
+    "all": nothing frozen. "head": every parameter but the output head (``HEAD_PREFIXES``).
+    "style": every parameter but the style tables, and their row 0 ("any") through a gradient hook
+    that zeroes it, so a dance asked without a label is unchanged.
     """
     if trainable == "all":
         return [n for n, _ in net.named_parameters()]
     if trainable == "head":
-        kept = []
         for name, p in net.named_parameters():
             p.requires_grad_(name.startswith(HEAD_PREFIXES))
-            if p.requires_grad:
-                kept.append(name)
-        return kept
+        return [n for n, p in net.named_parameters() if p.requires_grad]
     if getattr(net, "style", None) is None:
         raise DancegenError("trainable 'style' needs a model with style labels (ModelConfig.styles).")
     kept = []
